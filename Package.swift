@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are bounds-checked in debug builds; release builds drop the checks
+// (-Ounchecked) because the hot loops index raw buffers whose sizes the layers own.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "SPICE",
+    products: [
+        .executable(name: "spice", targets: ["spice"]),
+    ],
+    targets: [
+        // C system libraries (Debian: libopenmpi-dev, libopenblas-dev, libhdf5-openmpi-dev).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi", providers: [.apt(["libhdf5-openmpi-dev"])]),
+
+        // Tensor kernels: buffers, GEMM, convolution, normalisation, pooling, losses.
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        // Layers with explicit forward/backward, ResNet18, the multimodal model, optimizers.
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
+        // The command-line tool.
+        .executableTarget(name: "spice", dependencies: ["NN", "Tensor"], swiftSettings: fast),
+
+        // Test helpers: PyTorch fixture loading, finite differences.
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,69 @@
+import Tensor
+
+/// ResNet BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), where the shortcut is
+/// identity or downsample = (1x1 conv with stride, BatchNorm) when the shape changes.
+public final class BasicBlock: Module {
+    public let conv1: Conv2dLayer, bn1: BatchNorm2dLayer
+    public let conv2: Conv2dLayer, bn2: BatchNorm2dLayer
+    public let downsample: (conv: Conv2dLayer, bn: BatchNorm2dLayer)?
+    /// bn2's input gradient goes here so the masked output gradient stays intact for the shortcut.
+    let gradMid = Tensor(shape: [0])
+    var output: Tensor?
+
+    public init(_ inPlanes: Int, _ planes: Int, stride: Int, workspace: Tensor) {
+        conv1 = Conv2dLayer(inPlanes, planes, kernel: 3, stride: stride, padding: 1, workspace: workspace)
+        bn1 = BatchNorm2dLayer(planes, relu: true)
+        conv2 = Conv2dLayer(planes, planes, kernel: 3, stride: 1, padding: 1, workspace: workspace)
+        bn2 = BatchNorm2dLayer(planes)
+        if stride != 1 || inPlanes != planes {
+            downsample = (Conv2dLayer(inPlanes, planes, kernel: 1, stride: stride, workspace: workspace), BatchNorm2dLayer(planes))
+        } else {
+            downsample = nil
+        }
+    }
+
+    public func collect(_ prefix: String, into state: inout NamedState) {
+        conv1.collect(prefix + "conv1.", into: &state)
+        bn1.collect(prefix + "bn1.", into: &state)
+        conv2.collect(prefix + "conv2.", into: &state)
+        bn2.collect(prefix + "bn2.", into: &state)
+        if let d = downsample {
+            d.conv.collect(prefix + "downsample.0.", into: &state)
+            d.bn.collect(prefix + "downsample.1.", into: &state)
+        }
+    }
+
+    public func setTraining(_ training: Bool) {
+        bn1.setTraining(training); bn2.setTraining(training); downsample?.bn.setTraining(training)
+    }
+
+    var convs: [Conv2dLayer] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let h = bn1.forward(conv1.forward(x))
+        // bn2 has no fused ReLU, so its backward never reads its output: the block output can
+        // overwrite that buffer (saves one activation per block).
+        let out = bn2.forward(conv2.forward(h))
+        let shortcut = downsample.map { $0.bn.forward($0.conv.forward(x)) } ?? x
+        Elementwise.add(out.data, shortcut.data, out.data, out.count, relu: true)
+        output = out
+        return out
+    }
+
+    /// Consumes `dy`; returns dx (a buffer owned by a layer of this block).
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let out = output else { preconditionFailure("backward before forward") }
+        let gradOut = dy
+        Elementwise.reluBackward(y: out.data, dy: dy.data, dx: gradOut.data, out.count)
+        gradMid.resize(out.shape)
+        let dMain = conv2.backward(bn2.backward(gradOut, into: gradMid))!
+        let dx = conv1.backward(bn1.backward(dMain))!
+        if let d = downsample {
+            let dShort = d.conv.backward(d.bn.backward(gradOut))!
+            Elementwise.axpy(1, dShort.data, dx.data, dx.count)
+        } else {
+            Elementwise.axpy(1, gradOut.data, dx.data, dx.count)
+        }
+        return dx
+    }
+}

@@ -1,0 +1,59 @@
+import Tensor
+
+/// Bias-free 2-D convolution layer (ResNet convs carry no bias: BatchNorm follows).
+public final class Conv2dLayer: Module {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let weight: Parameter
+    /// Forced GEMM shape; nil picks per geometry (`ConvAlgorithm.automatic`).
+    public var algorithm: ConvAlgorithm?
+    let workspace: Tensor
+    let output = Tensor(shape: [0])
+    let inputGrad = Tensor(shape: [0])
+    var input: Tensor?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, workspace: Tensor) {
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        self.workspace = workspace
+        weight = Parameter(shape: [outChannels, inChannels, kernel, kernel])
+    }
+
+    public func collect(_ prefix: String, into state: inout NamedState) {
+        state.parameters.append((prefix + "weight", weight))
+    }
+
+    public func setTraining(_ training: Bool) {}
+
+    public func geometry(for x: Tensor) -> ConvGeometry {
+        precondition(x.shape.count == 4 && x.shape[1] == inChannels,
+                     "conv expects [N, \(inChannels), H, W], got \(x.shape)")
+        return ConvGeometry(batch: x.shape[0], inChannels: inChannels, height: x.shape[2], width: x.shape[3],
+                            outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// PyTorch's kaiming_normal_(mode="fan_out", nonlinearity="relu").
+    public func initialize(_ rng: inout SeededRandom) {
+        let std = (2.0 / Float(outChannels * kernel * kernel)).squareRoot()
+        rng.fillNormal(weight.value, std: std)
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let g = geometry(for: x)
+        input = x
+        output.resize(g.outputShape)
+        Conv2d.forward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data,
+                       y: output.data, workspace: workspace)
+        return output
+    }
+
+    /// Writes weight.grad; returns dx unless `inputGradient` is false (the first layer needs none).
+    @discardableResult
+    public func backward(_ dy: Tensor, inputGradient: Bool = true) -> Tensor? {
+        guard let x = input else { preconditionFailure("backward before forward") }
+        let g = geometry(for: x)
+        if inputGradient { inputGrad.resize(g.inputShape) }
+        Conv2d.backward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data, dy: dy.data,
+                        dw: weight.grad.data, dx: inputGradient ? inputGrad.data : nil, workspace: workspace)
+        return inputGradient ? inputGrad : nil
+    }
+}

@@ -1,0 +1,3 @@
+import Tensor
+FastBLASCore.ensure()
+print(BLASInfo.summary)
