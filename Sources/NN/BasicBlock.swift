@@ -37,7 +37,7 @@ public final class BasicBlock: Module {
         bn1.setTraining(training); bn2.setTraining(training); downsample?.bn.setTraining(training)
     }
 
-    var convs: [Conv2dLayer] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
+    public var convs: [Conv2dLayer] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
 
     public func forward(_ x: Tensor) -> Tensor {
         let h = bn1.forward(conv1.forward(x))

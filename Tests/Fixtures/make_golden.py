@@ -240,9 +240,14 @@ def make_resnet(name, seed, in_channels, classes, input_shape, two_steps):
     if two_steps:
         opt = sgd(model, lr)
         opt.step()                               # step 1: grads above
+        # Step-2 gradients: tiny-width nets flip ReLU/maxpool decisions under 1e-5 parameter
+        # changes, so the Swift test takes step 1 with PyTorch's gradients and then compares
+        # its own step-2 gradients with these (see README).
         opt.zero_grad()
         loss2 = F.cross_entropy(model(x), labels)
         loss2.backward()
+        for k, p in model.named_parameters():
+            fx.add("grad2/" + k, p.grad)
         opt.step()                               # step 2
         for k, p in model.named_parameters():
             fx.add("after2/" + k, p)
@@ -262,8 +267,8 @@ def make_avmodel():
     with torch.no_grad():
         for h in (model.head_fusion, model.head_audio, model.head_visual):
             h.bias.copy_(0.1 * torch.randn(classes))
-    audio = torch.randn(3, 1, 32, 24)
-    visual = torch.randn(3, 2, 3, 24, 24)
+    audio = torch.randn(3, 1, 48, 40)   # layer4 keeps a 2x2 plane: BN over 1x1 x 3 samples is ill-conditioned
+    visual = torch.randn(3, 2, 3, 32, 32)
     labels = torch.randint(0, classes, (3,))
 
     fx = Fixture("avmodel_w2")
@@ -294,6 +299,8 @@ def make_avmodel():
     opt.zero_grad()
     loss2 = loss_of(model(audio, visual))
     loss2.backward()
+    for k, p in model.named_parameters():
+        fx.add("grad2/" + k, p.grad)
     opt.step()
     for k, p in model.named_parameters():
         fx.add("after2/" + k, p)
@@ -442,7 +449,7 @@ def main():
             total += size
             print("%-26s %9d bytes" % (fx.name + ext, size))
     print("total %d bytes (torch %s)" % (total, torch.__version__))
-    if total >= 1_800_000:
+    if total >= 1_990_000:   # the issue allows < 2 MB in all
         sys.exit("fixtures too large")
 
 
