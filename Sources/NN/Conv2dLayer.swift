@@ -10,6 +10,8 @@ public final class Conv2dLayer: Module {
     let output = Tensor(shape: [0])
     let inputGrad = Tensor(shape: [0])
     var input: Tensor?
+    /// Geometry of the last forward (for FLOP counts and algorithm reports).
+    public private(set) var lastGeometry: ConvGeometry?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, workspace: Tensor) {
         self.inChannels = inChannels; self.outChannels = outChannels
@@ -40,6 +42,7 @@ public final class Conv2dLayer: Module {
     public func forward(_ x: Tensor) -> Tensor {
         let g = geometry(for: x)
         input = x
+        lastGeometry = g
         output.resize(g.outputShape)
         Conv2d.forward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data,
                        y: output.data, workspace: workspace)

@@ -154,6 +154,15 @@ public final class MultimodalModel: Module {
         let t = Tensor(shape: [0]); frameGrads[m] = t; return t
     }
 
+    /// Forward FLOPs of the last forward pass (2 per multiply-add; convolutions and heads, as the
+    /// PyTorch anchors' analytic counter).
+    public var lastForwardFLOPs: Double {
+        var f = 0.0
+        for e in encoders { for c in e.convolutions { f += c.lastGeometry?.forwardFLOPs ?? 0 } }
+        for h in [fusionHead] + heads { f += 2 * Double(batch * h.inFeatures * h.outFeatures) }
+        return f
+    }
+
     /// Mean over the `frames` rows of each sample: [B * T, D] -> [B, D].
     func averageFrames(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, batch: Int, frames: Int, width: Int) {
         if frames == 1 { dst.update(from: src, count: batch * width); return }

@@ -33,12 +33,20 @@ public enum FastBLASCore {
     static let weakCores: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
                                          "katmai", "coppermine", "northwood", "banias", "unknown"]
 
+    /// The OPENBLAS_CORETYPE to re-execute with, or nil to carry on: nil when the user chose a core
+    /// or we already re-executed, when the loaded kernels are not a weak fallback, or when the CPU
+    /// supports nothing better.
+    public static func coreToRequest(environment: [String: String], loadedCore: String, cpuFlags: Set<String>) -> String? {
+        if environment["OPENBLAS_CORETYPE"] != nil || environment[marker] != nil { return nil }
+        guard weakCores.contains(loadedCore.lowercased()) else { return nil }
+        return bestCoreForCPU(flags: cpuFlags)
+    }
+
     /// Re-executes the program with OPENBLAS_CORETYPE set when that gives faster kernels.
     /// Returns normally when nothing needs to change (or re-execution is impossible).
     public static func ensure(arguments: [String] = CommandLine.arguments) {
-        let env = ProcessInfo.processInfo.environment
-        if env["OPENBLAS_CORETYPE"] != nil || env[marker] != nil { return }
-        guard weakCores.contains(BLASInfo.coreName.lowercased()), let best = bestCoreForCPU() else { return }
+        guard let best = coreToRequest(environment: ProcessInfo.processInfo.environment, loadedCore: BLASInfo.coreName,
+                                       cpuFlags: cpuFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", best, 1)
         setenv(marker, "1", 1)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]

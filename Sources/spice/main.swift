@@ -1,3 +1,43 @@
+import Foundation
 import Tensor
+
+// Must run before anything else touches BLAS: may re-exec this process with faster kernels.
 FastBLASCore.ensure()
-print(BLASInfo.summary)
+
+let version = "0.1.0"
+
+let usage = """
+usage: spice <command> [options]
+
+commands:
+  train     train the two-encoder model (default: a short run on a generated dataset)
+  bench     time the training step and forward pass on the PyTorch anchor configurations
+  --version print the version and the BLAS kernels in use
+
+`spice <command> --help` describes a command's options.
+"""
+
+let args = Array(CommandLine.arguments.dropFirst())
+let command = args.first ?? "--help"
+let rest = Array(args.dropFirst())
+
+do {
+    switch command {
+    case "--version", "version":
+        print("spice \(version) (\(BLASInfo.summary))")
+    case "--help", "-h", "help":
+        print(usage)
+    case "train":
+        try TrainCommand.run(rest)
+    case "bench":
+        try BenchCommand.run(rest)
+    default:
+        throw UsageError("unknown command '\(command)'\n\n\(usage)")
+    }
+} catch let e as UsageError {
+    printError(e.description)
+    exit(2)
+} catch {
+    printError("\(error)")
+    exit(1)
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Tensor
+import Training
+
+/// `spice bench`: the training-step / forward benchmark, optionally side by side with PyTorch.
+enum BenchCommand {
+    static let help = """
+    usage: spice bench [options]
+
+    Times the full training step (both ResNet18 encoders, three heads, three cross-entropies,
+    backward, SGD) and the evaluation forward pass on the PyTorch anchor configurations:
+      (a) audio 1x64x64 + visual 3x64x64, batch 32
+      (b) audio 1x257x188 + visual 3x224x224, batch 16
+      (c) audio 1x257x1004 + visual 3x224x224 x3 frames, batch 8
+    Each configuration runs in its own process (so peak RSS is per configuration).
+
+      --config LIST   configurations, comma separated (default a,b,c)
+      --threads N     BLAS threads (default 1)
+      --warmup N      untimed training steps (default 2)
+      --steps N       timed training steps (default 5)
+      --fwd-steps N   timed forward passes (default 5)
+      --torch PYTHON  also run the PyTorch anchor (launch/anchors/torch_resnet_bench.py) with this
+                      python, interleaved with ours, and print the ratios
+      --rounds N      alternate ours/PyTorch N times per configuration (default 1)
+      --anchors DIR   where torch_resnet_bench.py lives (default: launch/anchors next to the build)
+    """
+
+    static func run(_ argv: [String]) throws {
+        let a = try Arguments(argv, options: ["config", "threads", "warmup", "steps", "fwd-steps", "torch", "rounds", "anchors"],
+                              switches: ["help", "child"])
+        if a.has("help") { print(help); return }
+        let names = a.string("config", default: "a,b,c").split(separator: ",").map(String.init)
+        let configs = try names.map { n -> BenchConfig in
+            guard let c = BenchConfig.named(n) else { throw UsageError("unknown bench config '\(n)' (known: a, b, c)") }
+            return c
+        }
+        let threads = try a.int("threads", default: 1, min: 1)
+        let warmup = try a.int("warmup", default: 2, min: 0), steps = try a.int("steps", default: 5, min: 1)
+        let fwdSteps = try a.int("fwd-steps", default: 5, min: 1)
+        if a.has("child") {
+            BLASInfo.setThreads(threads)
+            let r = Benchmark.run(configs[0], warmup: warmup, steps: steps, forwardSteps: fwdSteps)
+            print("RESULT " + r.json)
+            return
+        }
+        let rounds = try a.int("rounds", default: 1, min: 1)
+        let torch = a.optional("torch")
+        let anchors = a.optional("anchors") ?? defaultAnchorDirectory()
+        if torch != nil, !FileManager.default.fileExists(atPath: anchors + "/torch_resnet_bench.py") {
+            throw UsageError("no torch_resnet_bench.py in \(anchors) (use --anchors DIR)")
+        }
+        print("spice bench: \(BLASInfo.coreName) kernels, \(threads) thread(s), warmup \(warmup), \(steps) timed steps, \(fwdSteps) forward passes")
+        for c in configs {
+            print("config \(c.summary)")
+            var ours: [[String: Any]] = [], theirs: [[String: Any]] = []
+            for _ in 0..<rounds {
+                let r = try runChild([CommandLine.arguments[0], "bench", "--child", "--config", c.name, "--threads", "\(threads)",
+                                      "--warmup", "\(warmup)", "--steps", "\(steps)", "--fwd-steps", "\(fwdSteps)"])
+                ours.append(r)
+                print("  spice   " + describe(r))
+                if let torch {
+                    let t = try runChild([torch, anchors + "/torch_resnet_bench.py", "--batch", "\(c.batch)",
+                                          "--audio-shape", "\(c.audio.0)", "\(c.audio.1)", "--visual-shape", "\(c.visual.0)", "\(c.visual.1)",
+                                          "--frames", "\(c.frames)", "--threads", "\(threads)", "--warmup", "\(warmup)",
+                                          "--steps", "\(steps)", "--fwd-steps", "\(fwdSteps)"])
+                    theirs.append(t)
+                    print("  pytorch " + describe(t))
+                }
+            }
+            if !theirs.isEmpty {
+                let trainRatio = median(ours, "train_samples_per_s") / median(theirs, "train_samples_per_s")
+                let fwdRatio = median(ours, "fwd_samples_per_s") / median(theirs, "fwd_samples_per_s")
+                print(String(format: "  ratio spice/pytorch (%@): train %.2fx  forward %.2fx  (medians over %d round(s))",
+                             c.name, trainRatio, fwdRatio, rounds))
+            }
+        }
+    }
+
+    static func describe(_ r: [String: Any]) -> String {
+        func d(_ k: String) -> Double { (r[k] as? NSNumber)?.doubleValue ?? .nan }
+        return String(format: "train %.3f s/step %6.2f samples/s %6.1f GFLOP/s | fwd %.3f s %6.2f samples/s %6.1f GFLOP/s | peak RSS %5.0f MB",
+                      d("train_step_s_median"), d("train_samples_per_s"), d("train_gflops_per_s"),
+                      d("fwd_s_median"), d("fwd_samples_per_s"), d("fwd_gflops_per_s"), d("max_rss_mb"))
+    }
+
+    static func median(_ rs: [[String: Any]], _ key: String) -> Double {
+        let xs = rs.compactMap { ($0[key] as? NSNumber)?.doubleValue }.sorted()
+        guard !xs.isEmpty else { return .nan }
+        return xs.count % 2 == 1 ? xs[xs.count / 2] : (xs[xs.count / 2 - 1] + xs[xs.count / 2]) / 2
+    }
+
+    /// launch/anchors of the checkout this binary was built in (.build/<config>/spice), else ./launch/anchors.
+    static func defaultAnchorDirectory() -> String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let repo = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidate = repo.appendingPathComponent("launch/anchors").path
+        return FileManager.default.fileExists(atPath: candidate) ? candidate : "launch/anchors"
+    }
+
+    /// Runs a benchmark process and returns the JSON of its `RESULT ` line.
+    static func runChild(_ command: [String]) throws -> [String: Any] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: command[0].contains("/") ? command[0] : "/usr/bin/env")
+        p.arguments = command[0].contains("/") ? Array(command.dropFirst()) : command
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0,
+              let line = text.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }),
+              let obj = try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any]
+        else {
+            throw BenchError("benchmark process failed (exit \(p.terminationStatus)): \(command.joined(separator: " "))\n\(text)")
+        }
+        return obj
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ s: String) { description = s }
+}
