@@ -6,8 +6,6 @@ public final class BasicBlock: Module {
     public let conv1: Conv2dLayer, bn1: BatchNorm2dLayer
     public let conv2: Conv2dLayer, bn2: BatchNorm2dLayer
     public let downsample: (conv: Conv2dLayer, bn: BatchNorm2dLayer)?
-    /// bn2's input gradient goes here so the masked output gradient stays intact for the shortcut.
-    let gradMid = Tensor(shape: [0])
     var output: Tensor?
 
     public init(_ inPlanes: Int, _ planes: Int, stride: Int, workspace: Tensor) {
@@ -50,20 +48,24 @@ public final class BasicBlock: Module {
         return out
     }
 
-    /// Consumes `dy`; returns dx (a buffer owned by a layer of this block).
-    public func backward(_ dy: Tensor) -> Tensor {
+    /// Consumes `dy` (a pool buffer); returns dx in another buffer of `pool`.
+    public func backward(_ dy: Tensor, pool: GradientPool) -> Tensor {
         guard let out = output else { preconditionFailure("backward before forward") }
-        let gradOut = dy
-        Elementwise.reluBackward(y: out.data, dy: dy.data, dx: gradOut.data, out.count)
-        gradMid.resize(out.shape)
-        let dMain = conv2.backward(bn2.backward(gradOut, into: gradMid))!
-        let dx = conv1.backward(bn1.backward(dMain))!
+        // The output ReLU's mask, in place; dy then stays intact for the shortcut.
+        Elementwise.reluBackward(y: out.data, dy: dy.data, dx: dy.data, out.count)
+        let t1 = pool.take(out.shape, excluding: [dy])
+        bn2.backward(dy, into: t1)
+        let t2 = pool.take(out.shape, excluding: [dy, t1])
+        conv2.backward(t1, into: t2)
+        bn1.backward(t2)
+        conv1.backward(t2, into: t1)            // t1 now holds dx of the main path
         if let d = downsample {
-            let dShort = d.conv.backward(d.bn.backward(gradOut))!
-            Elementwise.axpy(1, dShort.data, dx.data, dx.count)
+            d.bn.backward(dy)
+            d.conv.backward(dy, into: t2)
+            Elementwise.axpy(1, t2.data, t1.data, t1.count)
         } else {
-            Elementwise.axpy(1, gradOut.data, dx.data, dx.count)
+            Elementwise.axpy(1, dy.data, t1.data, t1.count)
         }
-        return dx
+        return t1
     }
 }

@@ -8,7 +8,6 @@ public final class Conv2dLayer: Module {
     public var algorithm: ConvAlgorithm?
     let workspace: Tensor
     let output = Tensor(shape: [0])
-    let inputGrad = Tensor(shape: [0])
     var input: Tensor?
     /// Geometry of the last forward (for FLOP counts and algorithm reports).
     public private(set) var lastGeometry: ConvGeometry?
@@ -49,14 +48,12 @@ public final class Conv2dLayer: Module {
         return output
     }
 
-    /// Writes weight.grad; returns dx unless `inputGradient` is false (the first layer needs none).
-    @discardableResult
-    public func backward(_ dy: Tensor, inputGradient: Bool = true) -> Tensor? {
+    /// Writes weight.grad and, when `dx` is given, the input gradient into it (resized).
+    public func backward(_ dy: Tensor, into dx: Tensor?) {
         guard let x = input else { preconditionFailure("backward before forward") }
         let g = geometry(for: x)
-        if inputGradient { inputGrad.resize(g.inputShape) }
+        dx?.resize(g.inputShape)
         Conv2d.backward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data, dy: dy.data,
-                        dw: weight.grad.data, dx: inputGradient ? inputGrad.data : nil, workspace: workspace)
-        return inputGradient ? inputGrad : nil
+                        dw: weight.grad.data, dx: dx?.data, workspace: workspace)
     }
 }

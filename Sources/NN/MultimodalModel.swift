@@ -19,6 +19,8 @@ public final class MultimodalModel: Module {
     public let fusionHead: LinearLayer
     public let heads: [LinearLayer]
     public let workspace: Tensor
+    /// Activation-gradient scratch shared by the encoders (they run backward one after another).
+    public let gradients = GradientPool()
 
     // Per-step buffers, reused.
     let features: [Tensor]
@@ -144,7 +146,7 @@ public final class MultimodalModel: Module {
                 let inv = 1 / Float(t)
                 for b in 0..<batch { for f in 0..<t { for k in 0..<d { dEnc.data[(b * t + f) * d + k] = dFeatures[m].data[b * d + k] * inv } } }
             }
-            encoders[m].backward(dEnc)
+            encoders[m].backward(dEnc, pool: gradients)
         }
     }
 

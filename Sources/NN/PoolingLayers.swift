@@ -4,8 +4,7 @@ import Tensor
 public final class MaxPool2dLayer {
     public let kernel: Int, stride: Int, padding: Int
     let output = Tensor(shape: [0])
-    let inputGrad = Tensor(shape: [0])
-    var argmax = [Int32]()
+    var input: Tensor?
     var geometry: ConvGeometry?
 
     public init(kernel: Int = 3, stride: Int = 2, padding: Int = 1) {
@@ -17,24 +16,22 @@ public final class MaxPool2dLayer {
         let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                              outChannels: x.shape[1], kernel: kernel, stride: stride, padding: padding)
         geometry = g
+        input = x
         output.resize(g.outputShape)
-        if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
-        argmax.withUnsafeMutableBufferPointer { MaxPool.forward(g, x: x.data, y: output.data, argmax: $0.baseAddress!) }
+        MaxPool.forward(g, x: x.data, y: output.data)
         return output
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let g = geometry else { preconditionFailure("backward before forward") }
-        inputGrad.resize(g.inputShape)
-        argmax.withUnsafeBufferPointer { MaxPool.backward(g, dy: dy.data, argmax: $0.baseAddress!, dx: inputGrad.data) }
-        return inputGrad
+    public func backward(_ dy: Tensor, into dx: Tensor) {
+        guard let g = geometry, let x = input else { preconditionFailure("backward before forward") }
+        dx.resize(g.inputShape)
+        MaxPool.backward(g, x: x.data, y: output.data, dy: dy.data, dx: dx.data)
     }
 }
 
 /// Global average pooling [N, C, H, W] -> [N, C] (AdaptiveAvgPool2d(1) + flatten).
 public final class GlobalAvgPoolLayer {
     let output = Tensor(shape: [0])
-    let inputGrad = Tensor(shape: [0])
     var inputShape: [Int] = []
 
     public init() {}
@@ -47,9 +44,8 @@ public final class GlobalAvgPoolLayer {
         return output
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        inputGrad.resize(inputShape)
-        GlobalAvgPool.backward(planes: dy.count, plane: inputShape[2] * inputShape[3], dy: dy.data, dx: inputGrad.data)
-        return inputGrad
+    public func backward(_ dy: Tensor, into dx: Tensor) {
+        dx.resize(inputShape)
+        GlobalAvgPool.backward(planes: dy.count, plane: inputShape[2] * inputShape[3], dy: dy.data, dx: dx.data)
     }
 }

@@ -64,11 +64,18 @@ public final class ResNet18: Module {
     }
 
     /// Gradient of the features in; parameter gradients written. The input gradient is computed
-    /// only when asked (no encoder needs it in training).
+    /// only when asked (no encoder needs it in training) and lives in a `pool` buffer.
     @discardableResult
-    public func backward(_ dFeatures: Tensor, inputGradient: Bool = false) -> Tensor? {
-        var d = pool.backward(dFeatures)
-        for stage in layers.reversed() { for b in stage.reversed() { d = b.backward(d) } }
-        return conv1.backward(bn1.backward(maxpool.backward(d)), inputGradient: inputGradient)
+    public func backward(_ dFeatures: Tensor, pool: GradientPool, inputGradient: Bool = false) -> Tensor? {
+        var d = pool.take([0], excluding: [dFeatures])
+        self.pool.backward(dFeatures, into: d)
+        for stage in layers.reversed() { for b in stage.reversed() { d = b.backward(d, pool: pool) } }
+        let dStem = pool.take([0], excluding: [d])
+        maxpool.backward(d, into: dStem)
+        bn1.backward(dStem)
+        guard inputGradient else { conv1.backward(dStem, into: nil); return nil }
+        let dx = pool.take([0], excluding: [dStem])
+        conv1.backward(dStem, into: dx)
+        return dx
     }
 }

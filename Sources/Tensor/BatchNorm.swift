@@ -46,9 +46,52 @@ public enum BatchNorm {
         }
     }
 
+    /// y = x * a + b, then ReLU when `relu`.
     @inline(__always)
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float, _ b: Float, _ relu: Bool) {
-        if relu { for i in 0..<n { y[i] = max(0, x[i] * a + b) } } else { for i in 0..<n { y[i] = x[i] * a + b } }
+        let va = F16(repeating: a), vb = F16(repeating: b), zero = F16(repeating: 0)
+        var i = 0
+        if relu {
+            while i + 16 <= n { store16(pointwiseMax(load16(x, i) * va + vb, zero), y, i); i += 16 }
+            while i < n { y[i] = max(0, x[i] * a + b); i += 1 }
+        } else {
+            while i + 16 <= n { store16(load16(x, i) * va + vb, y, i); i += 16 }
+            while i < n { y[i] = x[i] * a + b; i += 1 }
+        }
+    }
+
+    /// One sweep over a plane: applies the ReLU mask to dy in place (when `relu`) and returns
+    /// sum(dy) and sum(dy * (x - mean)).
+    @inline(__always)
+    static func gradientSums(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ n: Int,
+                             mean: Float, relu: Bool) -> (Float, Float) {
+        var s1 = F16(repeating: 0), s2 = F16(repeating: 0)
+        let vm = F16(repeating: mean), zero = F16(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            var g = load16(dy, i)
+            if relu { g.replace(with: 0, where: load16(y, i) .<= zero); store16(g, dy, i) }
+            s1 += g
+            s2 += g * (load16(x, i) - vm)
+            i += 16
+        }
+        var a = s1.sum(), b = s2.sum()
+        while i < n {
+            if relu && y[i] <= 0 { dy[i] = 0 }
+            a += dy[i]; b += dy[i] * (x[i] - mean)
+            i += 1
+        }
+        return (a, b)
+    }
+
+    /// dx = k * (dy - a - (x - mean) * b)   (dx may alias dy)
+    @inline(__always)
+    static func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
+                              mean: Float, k: Float, a: Float, b: Float) {
+        let vk = F16(repeating: k), va = F16(repeating: a), vb = F16(repeating: b), vm = F16(repeating: mean)
+        var i = 0
+        while i + 16 <= n { store16(vk * (load16(dy, i) - va - (load16(x, i) - vm) * vb), dx, i); i += 16 }
+        while i < n { dx[i] = k * (dy[i] - a - (x[i] - mean) * b); i += 1 }
     }
 
     /// Training backward. `dy` is the gradient of the (post-ReLU when fused) output `y`; it is
@@ -63,10 +106,8 @@ public enum BatchNorm {
             var sdy = 0.0, sdyx = 0.0
             for n in 0..<s.batch {
                 let o = n * cs + c * s.plane
-                if relu { for i in 0..<s.plane where y[o + i] <= 0 { dy[o + i] = 0 } }
-                let sd = sum(dy + o, s.plane)
-                sdy += Double(sd)
-                sdyx += Double(dotCentred(dy + o, x + o, s.plane, shift: mean))
+                let (a, b) = gradientSums(x + o, y + o, dy + o, s.plane, mean: mean, relu: relu)
+                sdy += Double(a); sdyx += Double(b)
             }
             let gBeta = Float(sdy), gGamma = Float(sdyx) * invStd
             dgamma[c] = gGamma
@@ -75,7 +116,7 @@ public enum BatchNorm {
             let k = gamma[c] * invStd, a = gBeta / m, b = gGamma / m * invStd
             for n in 0..<s.batch {
                 let o = n * cs + c * s.plane
-                for i in 0..<s.plane { dx[o + i] = k * (dy[o + i] - a - (x[o + i] - mean) * b) }
+                inputGradient(x + o, dy + o, dx + o, s.plane, mean: mean, k: k, a: a, b: b)
             }
         }
     }

@@ -18,6 +18,7 @@ func load(_ state: NamedState, from f: Fixture, prefix: String = "init/", file: 
 /// torchvision's resnet18 with its classifier: our encoder followed by `fc`.
 final class ResNetClassifier: Module {
     let net: ResNet18, fc: LinearLayer
+    let pool = GradientPool()
     init(inChannels: Int, width: Int, classes: Int) {
         net = ResNet18(inChannels: inChannels, width: width)
         fc = LinearLayer(8 * width, classes)
@@ -28,7 +29,7 @@ final class ResNetClassifier: Module {
     }
     func setTraining(_ training: Bool) { net.setTraining(training) }
     func forward(_ x: Tensor) -> Tensor { fc.forward(net.forward(x)) }
-    func backward(_ dLogits: Tensor) -> Tensor { net.backward(fc.backward(dLogits)!, inputGradient: true)! }
+    func backward(_ dLogits: Tensor) -> Tensor { net.backward(fc.backward(dLogits)!, pool: pool, inputGradient: true)!.clone() }
 }
 
 /// Cross-entropy loss and its logits gradient, with the model's own kernels.

@@ -45,7 +45,7 @@ final class GradientCheckTests: XCTestCase {
     func testResNet18InputAndParameterGradients() {
         let (net, x, r, loss) = makeResNet()
         _ = loss()
-        let dx = net.backward(r.clone(), inputGradient: true)!.array
+        let dx = net.backward(r.clone(), pool: GradientPool(), inputGradient: true)!.array
         check("input", x.data, x.count, dx, loss)
         let state = net.namedState()
         for key in ["conv1.weight", "bn1.weight", "bn1.bias", "layer1.0.conv2.weight", "layer2.0.downsample.0.weight",
@@ -58,7 +58,7 @@ final class GradientCheckTests: XCTestCase {
     func testCheckRejectsAWrongGradient() {
         let (net, x, r, loss) = makeResNet()
         _ = loss()
-        let wrong = net.backward(r.clone(), inputGradient: true)!.array.map { $0 * 1.1 }
+        let wrong = net.backward(r.clone(), pool: GradientPool(), inputGradient: true)!.array.map { $0 * 1.1 }
         XCTAssertLessThan(finiteDifferenceAgreement(x.data, count: x.count, analytic: wrong, probes: 40, eps: 1e-2, loss: loss), 0.3)
     }
 

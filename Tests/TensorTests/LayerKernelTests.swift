@@ -77,23 +77,36 @@ final class PoolingLossLinearTests: XCTestCase {
         let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                              outChannels: x.shape[1], kernel: 3, stride: 2, padding: 1)
         let y = Tensor(shape: g.outputShape)
-        var arg = [Int32](repeating: 0, count: y.count)
-        MaxPool.forward(g, x: x.data, y: y.data, argmax: &arg)
+        MaxPool.forward(g, x: x.data, y: y.data)
         XCTAssertEqual(y.shape, f.shape("maxpool/y"))
         XCTAssertEqual(y.array, f.values("maxpool/y"))
         let dx = Tensor(shape: x.shape), dy = f.tensor("maxpool/dy")
-        MaxPool.backward(g, dy: dy.data, argmax: arg, dx: dx.data)
+        MaxPool.backward(g, x: x.data, y: y.data, dy: dy.data, dx: dx.data)
         XCTAssertLessThan(relativeError(dx.array, f.values("maxpool/dx")), 1e-6)
+    }
+
+    /// The vectorised 3x3/s2/p1 path against the generic window loop on many plane sizes
+    /// (odd, even, narrower than a vector, wider than two).
+    func testStemPoolFastPathMatchesGenericLoop() {
+        var rng = SeededRandom(seed: 8)
+        for (h, w) in [(1, 1), (2, 3), (5, 7), (8, 8), (9, 33), (16, 34), (17, 64), (13, 65), (112, 112), (129, 94)] {
+            let g = ConvGeometry(batch: 2, inChannels: 2, height: h, width: w, outChannels: 2, kernel: 3, stride: 2, padding: 1)
+            let x = randomTensor(g.inputShape, &rng)
+            let a = Tensor(shape: g.outputShape), b = Tensor(shape: g.outputShape)
+            MaxPool.forward(g, x: x.data, y: a.data)
+            MaxPool.forwardGenericForTesting(g, x: x.data, y: b.data)
+            XCTAssertTrue(a.array == b.array, "\(h)x\(w): fast path differs from the window loop")
+        }
     }
 
     func testMaxPoolTiesGoToFirstMaximum() {
         let g = ConvGeometry(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernel: 3, stride: 2, padding: 1)
         let x = Tensor(shape: [1, 1, 2, 2], values: [1, 5, 5, 5])
-        let y = Tensor(shape: g.outputShape)
-        var arg = [Int32](repeating: -1, count: 1)
-        MaxPool.forward(g, x: x.data, y: y.data, argmax: &arg)
+        let y = Tensor(shape: g.outputShape), dx = Tensor(shape: x.shape), dy = Tensor(shape: [1, 1, 1, 1], values: [2])
+        MaxPool.forward(g, x: x.data, y: y.data)
         XCTAssertEqual(y.array, [5])
-        XCTAssertEqual(arg, [1])
+        MaxPool.backward(g, x: x.data, y: y.data, dy: dy.data, dx: dx.data)
+        XCTAssertEqual(dx.array, [0, 2, 0, 0])
     }
 
     func testCrossEntropyMatchesPyTorch() throws {
