@@ -20,17 +20,20 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
         // Layers with explicit forward/backward, ResNet18, the multimodal model, optimizers.
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
+        // Communication: the only code that calls MPI.
+        .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: fast),
         // Datasets: in-memory samples and the generated demo data (HDF5 comes with the data issue).
         .target(name: "Data", dependencies: ["Tensor"], swiftSettings: fast),
         // The training loop, metrics and the benchmark.
-        .target(name: "Training", dependencies: ["NN", "Data", "Tensor"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["NN", "Data", "Comm", "Tensor"], swiftSettings: fast),
         // The command-line tool.
-        .executableTarget(name: "spice", dependencies: ["Training", "NN", "Data", "Tensor"], swiftSettings: fast),
+        .executableTarget(name: "spice", dependencies: ["Training", "Comm", "NN", "Data", "Tensor"], swiftSettings: fast),
 
         // Test helpers: PyTorch fixture loading, finite differences.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["spice"]),
+        .testTarget(name: "DistributedTests", dependencies: ["spice"]),
     ]
 )

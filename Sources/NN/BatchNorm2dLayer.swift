@@ -79,6 +79,7 @@ public final class BatchNorm2dLayer: Module {
                                    runningMean: runningMean.data, runningVar: runningVar.data, eps: eps,
                                    dy: dy.data, dx: out.data, dgamma: weight.grad.data, dbeta: bias.grad.data)
         }
+        weight.gradientReady(); bias.gradientReady()
         return out
     }
 }

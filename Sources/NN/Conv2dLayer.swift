@@ -55,5 +55,6 @@ public final class Conv2dLayer: Module {
         dx?.resize(g.inputShape)
         Conv2d.backward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data, dy: dy.data,
                         dw: weight.grad.data, dx: dx?.data, workspace: workspace)
+        weight.gradientReady()
     }
 }

@@ -44,6 +44,7 @@ public final class LinearLayer: Module {
         LinearKernel.backward(batch: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures,
                               x: x.data, w: weight.value.data, dy: dy.data, dw: weight.grad.data, db: bias.grad.data,
                               dx: inputGradient ? inputGrad.data : nil)
+        weight.gradientReady(); bias.gradientReady()
         return inputGradient ? inputGrad : nil
     }
 }

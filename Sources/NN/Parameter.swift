@@ -1,14 +1,19 @@
 import Tensor
 
-/// A trainable tensor and its gradient (same shape). Backward passes overwrite `grad`.
+/// A trainable tensor and its gradient (same shape). Backward passes overwrite `grad`, then call
+/// `gradientReady()`, which lets a data-parallel reducer start communicating that gradient while
+/// the rest of the backward pass still runs.
 public final class Parameter {
     public let value: Tensor
     public let grad: Tensor
+    public var onGradientReady: (() -> Void)?
 
     public init(shape: [Int]) {
         value = Tensor(shape: shape)
         grad = Tensor(shape: shape)
     }
+
+    @inline(__always) public func gradientReady() { onGradientReady?() }
 
     public var shape: [Int] { value.shape }
 }

@@ -2,39 +2,53 @@ import Foundation
 import Tensor
 import NN
 import Data
+import Comm
 
 /// Hyper-parameters of a training run (the reference recipe's defaults).
 public struct TrainConfig: Sendable {
     public var epochs = 5
+    /// Samples per rank per step; the global batch is worldSize x this.
     public var batchSize = 16
     public var learningRate = 1e-2
     public var momentum: Float = 0.9
     public var weightDecay: Float = 1e-4
     public var schedule = LRSchedule.constant
+    public var remainder = EpochPlan.Remainder.dropLast
+    public var bucketBytes = 25 << 20
+    /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
+    public var freezeBatchNorm = false
     public var seed: UInt64 = 0
     public init() {}
 }
 
-/// Per-epoch figures.
+/// Per-epoch figures (global: summed over ranks).
 public struct EpochReport: Sendable {
-    public let epoch: Int, learningRate: Double, loss: Double, trainAccuracy: Double
-    public let testAccuracy: Double, seconds: Double, samplesPerSecond: Double
+    public let epoch: Int, steps: Int, learningRate: Double, loss: Double, trainAccuracy: Double
+    public let testAccuracy: Double, seconds: Double, samplesPerSecond: Double, exposedCommSeconds: Double
 }
 
-/// Single-process training of a multimodal model on an in-memory dataset: seeded shuffling,
-/// drop_last batching, SGD with a per-epoch learning-rate schedule, evaluation each epoch.
+/// Data-parallel training: every rank holds a replica, trains on its slice of each global batch,
+/// and averages gradients with the other ranks before every SGD step. With one rank it is plain
+/// single-process training.
 public final class Trainer {
     public let model: MultimodalModel
     public let config: TrainConfig
+    public let comm: Communicator
     let optimizer: SGD
+    let reducer: GradientReducer?
     let inputs: [Tensor]
 
-    public init(model: MultimodalModel, config: TrainConfig) {
-        self.model = model; self.config = config
-        optimizer = SGD(parameters: model.namedState().parameters.map(\.parameter), learningRate: Float(config.learningRate),
+    public init(model: MultimodalModel, config: TrainConfig, comm: Communicator) {
+        self.model = model; self.config = config; self.comm = comm
+        let params = model.namedState().parameters.map(\.parameter)
+        optimizer = SGD(parameters: params, learningRate: Float(config.learningRate),
                         momentum: config.momentum, weightDecay: config.weightDecay)
+        reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: config.bucketBytes) : nil
         inputs = model.modalities.map { _ in Tensor(shape: [0]) }
+        ReplicaSync.broadcastFromRoot(model, comm)
     }
+
+    func setTrainingMode() { model.setTraining(!config.freezeBatchNorm) }
 
     /// Prediction = argmax(z_fusion + sum_m z_m) (the paper's eq. 18-19).
     static func predictions(_ logits: MultimodalModel.Logits) -> [Int] {
@@ -50,46 +64,70 @@ public final class Trainer {
         }
     }
 
+    /// Each rank evaluates a contiguous slice of the test set; the per-sample predictions are
+    /// gathered to rank 0, which computes the metric (so it is exact, not averaged per rank) and
+    /// sends it to everyone.
     public func evaluate(_ data: InMemoryDataset, batchSize: Int) -> Double {
+        ReplicaSync.averageBuffers(model, comm)
         model.setTraining(false)
-        defer { model.setTraining(true) }
-        var correct = 0, start = 0
+        defer { setTrainingMode() }
+        let lo = data.count * comm.rank / comm.size, hi = data.count * (comm.rank + 1) / comm.size
+        var correct: [Int32] = []
+        var start = lo
         let all = Array(0..<data.count)
-        while start < data.count {
-            let idx = all[start..<min(start + batchSize, data.count)]
+        while start < hi {
+            let idx = all[start..<min(start + batchSize, hi)]
             let labels = data.gather(idx, into: inputs)
-            let pred = Trainer.predictions(model.forward(inputs))
-            correct += zip(pred, labels).filter { $0 == Int($1) }.count
+            correct += zip(Trainer.predictions(model.forward(inputs)), labels).map { $0 == Int($1) ? 1 : 0 }
             start += batchSize
         }
-        return Double(correct) / Double(max(1, data.count))
+        var acc = [0.0]
+        if let everything = comm.gatherv(correct) {
+            acc[0] = Double(everything.reduce(0) { $0 + Int($1) }) / Double(max(1, everything.count))
+        }
+        comm.broadcast(&acc)
+        return acc[0]
     }
 
-    public func run(train: InMemoryDataset, test: InMemoryDataset, report: (EpochReport) -> Void) {
-        precondition(train.count >= config.batchSize, "batch size \(config.batchSize) exceeds the \(train.count) training samples")
-        model.setTraining(true)
-        let steps = train.count / config.batchSize
+    var globalStep = 0
+
+    func injectFaults(step: Int) throws {
+        guard let f = FaultInjection.current else { return }
+        if f.fires(rank: comm.rank, step: step, .throw) { throw InjectedFault(description: "injected fault at step \(step)") }
+        if f.fires(rank: comm.rank, step: step, .exit) { exit(3) }
+        if f.fires(rank: comm.rank, step: step, .perturb) { model.fusionHead.bias.value[0] += 1e-3 }
+    }
+
+    public func run(train: InMemoryDataset, test: InMemoryDataset, report: (EpochReport) -> Void) throws {
+        setTrainingMode()
         for epoch in 0..<config.epochs {
+            let plan = try EpochPlan(order: EpochPlan.shuffled(count: train.count, seed: config.seed, epoch: epoch),
+                                     rank: comm.rank, worldSize: comm.size, perRankBatch: config.batchSize, remainder: config.remainder)
             let lr = config.schedule.rate(base: config.learningRate, epoch: epoch)
             optimizer.learningRate = Float(lr)
-            var rng = SeededRandom(seed: config.seed, stream: 0xE90C, UInt64(epoch))
-            let order = rng.permutation(train.count)
             let t0 = monotonicSeconds()
-            var lossSum = 0.0, correct = 0
-            for s in 0..<steps {
-                let idx = order[(s * config.batchSize)..<((s + 1) * config.batchSize)]
-                let labels = train.gather(idx, into: inputs)
+            var lossSum = 0.0, correct = 0.0, exposed = 0.0
+            for s in 0..<plan.steps {
+                try injectFaults(step: globalStep)
+                globalStep += 1
+                let labels = train.gather(plan.batch(s), into: inputs)
                 let logits = model.forward(inputs)
-                correct += zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count
+                correct += Double(zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count)
                 lossSum += Double(model.loss(logits, labels: labels).total)
                 model.backward()
+                if let reducer { reducer.finish(); exposed += reducer.lastExposedSeconds }
                 optimizer.step()
             }
             let dt = monotonicSeconds() - t0
+            ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)
+            let sums = comm.allreduce([lossSum, correct, dt, exposed])
             let acc = evaluate(test, batchSize: config.batchSize)
-            report(EpochReport(epoch: epoch, learningRate: lr, loss: lossSum / Double(steps),
-                               trainAccuracy: Double(correct) / Double(steps * config.batchSize),
-                               testAccuracy: acc, seconds: dt, samplesPerSecond: Double(steps * config.batchSize) / dt))
+            let samples = Double(plan.steps * config.batchSize * comm.size)
+            report(EpochReport(epoch: epoch, steps: plan.steps, learningRate: lr,
+                               loss: sums[0] / Double(max(1, plan.steps * comm.size)),
+                               trainAccuracy: sums[1] / max(1, samples), testAccuracy: acc,
+                               seconds: sums[2] / Double(comm.size), samplesPerSecond: samples / (sums[2] / Double(comm.size)),
+                               exposedCommSeconds: sums[3] / Double(comm.size)))
         }
     }
 }

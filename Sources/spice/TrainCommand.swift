@@ -2,44 +2,63 @@ import Foundation
 import Tensor
 import NN
 import Data
+import Comm
 import Training
 
-/// `spice train`: for now a single-process run on a generated dataset (the README's default job).
+/// `spice train`: data-parallel training (run it under mpirun for several ranks) on a generated
+/// dataset — the README's default job until HDF5 data and configs land.
 enum TrainCommand {
     static let help = """
-    usage: spice train [options]
+    usage: spice train [options]        (under mpirun: mpirun -np N spice train ...)
 
     Trains the audio-visual model (one ResNet18 encoder per modality, fusion + unimodal heads)
-    on a generated dataset and prints one line per epoch.
+    on a generated dataset; every rank holds a replica and gradients are averaged over ranks.
+    Rank 0 prints one line per epoch.
 
-      --samples N     training samples (default 512; plus N/2 test samples)
-      --classes N     classes (default 8)
-      --size N        audio 1xNxN and visual 3xNxN inputs (default 32)
-      --width N       ResNet18 base width, 64 = standard (default 8)
-      --epochs N      epochs (default 4)
-      --batch N       batch size (default 32)
-      --lr X          learning rate (default 0.05; cosine schedule to 0 over the epochs)
-      --seed N        seed for data, initialisation and shuffling (default 0)
-      --threads N     BLAS threads (default: all cores)
+      --samples N       training samples (default 512; plus N/2 test samples)
+      --classes N       classes (default 8)
+      --size N          audio 1xNxN and visual 3xNxN inputs (default 32)
+      --width N         ResNet18 base width, 64 = standard (default 8)
+      --epochs N        epochs (default 4)
+      --batch N         samples per rank per step (default 16; global batch = ranks x N)
+      --remainder R     last incomplete global batch: drop (default) or wrap
+      --lr X            learning rate (default 0.05; cosine schedule to 0 over the epochs)
+      --seed N          seed for data, initialisation and shuffling (default 0)
+      --threads N       BLAS threads per rank (default: cores / ranks on this node)
+      --bucket-mb X     gradient allreduce bucket size in MB (default 25)
+      --freeze-bn       keep BatchNorm in evaluation mode while training
+      --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
 
     static func run(_ argv: [String]) throws {
-        let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads"],
-                              switches: ["help"])
+        let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
+                                              "remainder", "bucket-mb", "dump-parameters"],
+                              switches: ["help", "freeze-bn"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
         var config = TrainConfig()
         config.epochs = try a.int("epochs", default: 4, min: 1)
-        config.batchSize = try a.int("batch", default: 32, min: 1)
+        config.batchSize = try a.int("batch", default: 16, min: 1)
         config.learningRate = try a.double("lr", default: 0.05, min: 0)
         config.seed = UInt64(try a.int("seed", default: 0, min: 0))
         config.schedule = .cosine(tMax: config.epochs, etaMin: 0)
-        guard config.batchSize <= samples else {
-            throw UsageError("--batch \(config.batchSize) is larger than --samples \(samples): no full batch to train on")
+        config.freezeBatchNorm = a.has("freeze-bn")
+        config.bucketBytes = Int(try a.double("bucket-mb", default: 25, min: 0.001) * 1_048_576)
+        switch a.string("remainder", default: "drop") {
+        case "drop": config.remainder = .dropLast
+        case "wrap": config.remainder = .wrap
+        case let r: throw UsageError("--remainder must be 'drop' or 'wrap', got '\(r)'")
         }
-        BLASInfo.setThreads(try a.int("threads", default: ProcessInfo.processInfo.activeProcessorCount, min: 1))
+        let threads = try a.int("threads", default: defaultThreadsPerRank(), min: 1)
 
+        let comm = Communicator.world()
+        BLASInfo.setThreads(threads)
+        // Decided identically on every rank from the same arguments, so all ranks stop together.
+        if config.remainder == .dropLast && samples < comm.size * config.batchSize {
+            comm.failTogether("the global batch (\(comm.size) ranks x \(config.batchSize)) is larger than --samples \(samples): "
+                              + "use a smaller --batch, fewer ranks or --remainder wrap", code: 2)
+        }
         let shapes = [InMemoryDataset.ModalityShape(name: "audio", channels: 1, height: size, width: size),
                       InMemoryDataset.ModalityShape(name: "visual", channels: 3, height: size, width: size)]
         let data = SyntheticDataset.make(count: samples + samples / 2, classes: classes, shapes: shapes, noise: 2.0, seed: config.seed)
@@ -47,13 +66,42 @@ enum TrainCommand {
         let model = MultimodalModel(modalities: [Modality(name: "audio", channels: 1), Modality(name: "visual", channels: 3)],
                                     classes: classes, width: width)
         model.initialize(seed: config.seed)
-        print("spice train: \(samples) synthetic samples, \(classes) classes, audio 1x\(size)x\(size) + visual 3x\(size)x\(size), "
-              + "ResNet18 width \(width) (\(model.parameterCount) parameters), \(BLASInfo.summary)")
-        let trainer = Trainer(model: model, config: config)
-        trainer.run(train: train, test: test) { r in
-            print(String(format: "epoch %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  %.1f samples/s",
-                         r.epoch + 1, r.learningRate, r.loss, r.trainAccuracy, r.testAccuracy, r.samplesPerSecond))
+        if comm.isRoot {
+            print("spice train: \(comm.size) rank(s) x \(threads) BLAS thread(s) (\(BLASInfo.coreName) kernels), "
+                  + "\(samples) synthetic samples, \(classes) classes, audio 1x\(size)x\(size) + visual 3x\(size)x\(size), "
+                  + "ResNet18 width \(width) (\(model.parameterCount) parameters), global batch \(comm.size * config.batchSize)")
         }
+        let trainer = Trainer(model: model, config: config, comm: comm)
+        do {
+            try trainer.run(train: train, test: test) { r in
+                guard comm.isRoot else { return }
+                print(String(format: "epoch %d  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  %.1f samples/s",
+                             r.epoch + 1, r.steps, r.learningRate, r.loss, r.trainAccuracy, r.testAccuracy, r.samplesPerSecond))
+            }
+        } catch {
+            comm.fail("\(error)")
+        }
+        let (c1, c2) = ReplicaSync.checksum(model)
+        if comm.isRoot {
+            print(String(format: "final parameter checksum %.9e %.9e (identical on all %d rank(s))", c1, c2, comm.size))
+            if let path = a.optional("dump-parameters") { try dumpParameters(model, to: path) }
+        }
+        comm.finalize()
+    }
+
+    /// One BLAS thread per core this rank may use: cores / ranks on this node under mpirun.
+    static func defaultThreadsPerRank() -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1
+        return max(1, cores / max(1, local))
+    }
+
+    static func dumpParameters(_ model: MultimodalModel, to path: String) throws {
+        var out = Data()
+        for (_, p) in model.namedState().parameters {
+            out.append(UnsafeBufferPointer(start: p.value.data, count: p.value.count))
+        }
+        try out.write(to: URL(fileURLWithPath: path))
     }
 
     static func split(_ d: InMemoryDataset, trainCount: Int) -> (InMemoryDataset, InMemoryDataset) {

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Test-only faults, switched on by the environment variable SPICE_FAULT="rank:step:kind" so the
+/// tests can prove that failures end the job cleanly. `step` counts training steps from 0 over
+/// the whole run. Kinds:
+///   throw    - the rank throws an error at that step (a bug or bad data on one rank)
+///   perturb  - the rank changes one parameter after that step (replicas silently diverge)
+///   exit     - the rank exits immediately with status 3, without telling MPI (a crashed rank)
+public struct FaultInjection: Sendable {
+    public enum Kind: String, Sendable { case `throw`, perturb, exit }
+    public let rank: Int, step: Int, kind: Kind
+
+    public static let current: FaultInjection? = {
+        guard let spec = ProcessInfo.processInfo.environment["SPICE_FAULT"] else { return nil }
+        let parts = spec.split(separator: ":").map(String.init)
+        guard parts.count == 3, let r = Int(parts[0]), let s = Int(parts[1]), let k = Kind(rawValue: parts[2]) else {
+            FileHandle.standardError.write("spice: ignoring malformed SPICE_FAULT='\(spec)' (want rank:step:kind)\n".data(using: .utf8)!)
+            return nil
+        }
+        return FaultInjection(rank: r, step: s, kind: k)
+    }()
+
+    public func fires(rank: Int, step: Int, _ kind: Kind) -> Bool {
+        self.rank == rank && self.step == step && self.kind == kind
+    }
+}
+
+public struct InjectedFault: Error, CustomStringConvertible {
+    public let description: String
+}

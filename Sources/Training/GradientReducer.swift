@@ -1,0 +1,112 @@
+import Tensor
+import NN
+import Comm
+
+/// Data-parallel gradient averaging, bucketed and overlapped with the backward pass.
+///
+/// Gradients are packed into buckets (default ~25 MB) in the order the backward pass finishes
+/// them; a bucket's non-blocking allreduce starts as soon as its last gradient is ready, so the
+/// communication hides behind the backward work that remains. `finish()` waits for every bucket
+/// and writes the averaged gradients back. The order is recorded on the first step (that step
+/// reduces everything after backward); it is the same on every rank because every rank runs the
+/// same code, and the bucket layout is verified across ranks before it is used.
+public final class GradientReducer {
+    public let communicator: Communicator
+    public let bucketBytes: Int
+    let parameters: [Parameter]
+
+    final class Bucket {
+        let members: [Parameter]
+        let buffer: Tensor
+        var ready = 0
+        var pending: PendingReduction?
+        init(_ members: [Parameter]) {
+            self.members = members
+            buffer = Tensor(shape: [members.reduce(0) { $0 + $1.value.count }])
+        }
+    }
+
+    var buckets: [Bucket] = []
+    var bucketOf: [ObjectIdentifier: Int] = [:]
+    var recordedOrder: [Parameter] = []
+    var recording = true
+    /// Seconds spent waiting in `finish()` during the last step: communication not hidden by backward.
+    public private(set) var lastExposedSeconds = 0.0
+
+    public init(parameters: [Parameter], communicator: Communicator, bucketBytes: Int = 25 << 20) {
+        self.parameters = parameters; self.communicator = communicator; self.bucketBytes = max(4, bucketBytes)
+        for p in parameters {
+            p.onGradientReady = { [unowned self, unowned p] in self.gradientReady(p) }
+        }
+    }
+
+    deinit { for p in parameters { p.onGradientReady = nil } }
+
+    public var bucketCount: Int { buckets.count }
+
+    func gradientReady(_ p: Parameter) {
+        if recording { recordedOrder.append(p); return }
+        guard let b = bucketOf[ObjectIdentifier(p)] else { return }
+        let bucket = buckets[b]
+        bucket.ready += 1
+        if bucket.ready == bucket.members.count {
+            var o = 0
+            for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
+            bucket.pending = communicator.startAllreduce(bucket.buffer.data, count: bucket.buffer.count, label: "gradient bucket \(b)")
+        }
+        // Drive progress of reductions already in flight.
+        for other in buckets where other.pending != nil { other.pending!.test() }
+    }
+
+    /// Call after backward, before the optimizer step: every gradient becomes the mean over ranks.
+    public func finish() {
+        if recording { buildBuckets() }
+        let t0 = monotonicSeconds()
+        for bucket in buckets {
+            if bucket.pending == nil {
+                // Not started during backward (first step, or a parameter without gradient this step).
+                var o = 0
+                for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
+                communicator.allreduce(bucket.buffer.data, count: bucket.buffer.count)
+            } else {
+                bucket.pending!.wait()
+                bucket.pending = nil
+            }
+            let scale = 1 / Float(communicator.size)
+            var o = 0
+            for m in bucket.members {
+                let src = bucket.buffer.data + o, dst = m.grad.data
+                for i in 0..<m.grad.count { dst[i] = src[i] * scale }
+                o += m.grad.count
+            }
+            bucket.ready = 0
+        }
+        lastExposedSeconds = monotonicSeconds() - t0
+    }
+
+    /// Buckets in gradient-completion order (parameters never reported go last), then a check
+    /// that every rank built the same layout.
+    func buildBuckets() {
+        recording = false
+        var seen = Set<ObjectIdentifier>()
+        var order: [Parameter] = []
+        for p in recordedOrder + parameters where !seen.contains(ObjectIdentifier(p)) {
+            seen.insert(ObjectIdentifier(p)); order.append(p)
+        }
+        var current: [Parameter] = [], bytes = 0
+        for p in order {
+            current.append(p); bytes += p.value.count * 4
+            if bytes >= bucketBytes { buckets.append(Bucket(current)); current = []; bytes = 0 }
+        }
+        if !current.isEmpty { buckets.append(Bucket(current)) }
+        for (i, b) in buckets.enumerated() { for m in b.members { bucketOf[ObjectIdentifier(m)] = i } }
+        var layout: [Int64] = [Int64(buckets.count)] + buckets.map { Int64($0.buffer.count) }
+        var h: Int64 = 1469598103934665603
+        for x in layout { h = (h ^ x) &* 1099511628211 }
+        layout = [h]
+        if communicator.allreduce(layout[0], op: .min) != communicator.allreduce(layout[0], op: .max) {
+            communicator.fail("gradient buckets differ between ranks (different models or code versions?)")
+        }
+        recordedOrder = []
+    }
+}
