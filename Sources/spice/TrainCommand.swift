@@ -19,7 +19,7 @@ enum TrainCommand {
       --classes N       classes (default 8)
       --size N          audio 1xNxN and visual 3xNxN inputs (default 32)
       --width N         ResNet18 base width, 64 = standard (default 8)
-      --epochs N        epochs (default 4)
+      --epochs N        epochs (default 6)
       --batch N         samples per rank per step (default 16; global batch = ranks x N)
       --remainder R     last incomplete global batch: drop (default) or wrap
       --lr X            learning rate (default 0.05; cosine schedule to 0 over the epochs)
@@ -38,7 +38,7 @@ enum TrainCommand {
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
         var config = TrainConfig()
-        config.epochs = try a.int("epochs", default: 4, min: 1)
+        config.epochs = try a.int("epochs", default: 6, min: 1)
         config.batchSize = try a.int("batch", default: 16, min: 1)
         config.learningRate = try a.double("lr", default: 0.05, min: 0)
         config.seed = UInt64(try a.int("seed", default: 0, min: 0))
@@ -61,7 +61,7 @@ enum TrainCommand {
         }
         let shapes = [InMemoryDataset.ModalityShape(name: "audio", channels: 1, height: size, width: size),
                       InMemoryDataset.ModalityShape(name: "visual", channels: 3, height: size, width: size)]
-        let data = SyntheticDataset.make(count: samples + samples / 2, classes: classes, shapes: shapes, noise: 2.0, seed: config.seed)
+        let data = SyntheticDataset.make(count: samples + samples / 2, classes: classes, shapes: shapes, noise: 1.5, seed: config.seed)
         let (train, test) = split(data, trainCount: samples)
         let model = MultimodalModel(modalities: [Modality(name: "audio", channels: 1), Modality(name: "visual", channels: 3)],
                                     classes: classes, width: width)
