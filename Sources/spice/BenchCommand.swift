@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Training
+import Comm
 
 /// `spice bench`: the training-step / forward benchmark, optionally side by side with PyTorch.
 enum BenchCommand {
@@ -23,10 +24,16 @@ enum BenchCommand {
                       python, interleaved with ours, and print the ratios
       --rounds N      alternate ours/PyTorch N times per configuration (default 1)
       --anchors DIR   where torch_resnet_bench.py lives (default: launch/anchors next to the build)
+      --ranks LIST    scaling benchmark: run the training step under mpirun with these rank counts
+                      (e.g. 1,2), each rank bound to its own core(s) with --threads BLAS threads;
+                      prints per-rank and total samples/s, scaling efficiency and the step's time
+                      breakdown; with --torch also PyTorch DDP (gloo) via torch_ddp_bench.py
+      --bucket-mb X   gradient bucket size for --ranks (default 25)
     """
 
     static func run(_ argv: [String]) throws {
-        let a = try Arguments(argv, options: ["config", "threads", "warmup", "steps", "fwd-steps", "torch", "rounds", "anchors"],
+        let a = try Arguments(argv, options: ["config", "threads", "warmup", "steps", "fwd-steps", "torch", "rounds", "anchors",
+                                              "ranks", "bucket-mb"],
                               switches: ["help", "child"])
         if a.has("help") { print(help); return }
         let names = a.string("config", default: "a,b,c").split(separator: ",").map(String.init)
@@ -37,10 +44,24 @@ enum BenchCommand {
         let threads = try a.int("threads", default: 1, min: 1)
         let warmup = try a.int("warmup", default: 2, min: 0), steps = try a.int("steps", default: 5, min: 1)
         let fwdSteps = try a.int("fwd-steps", default: 5, min: 1)
+        let bucketBytes = Int(try a.double("bucket-mb", default: 25, min: 0.001) * 1_048_576)
         if a.has("child") {
+            let comm = Communicator.world()
             BLASInfo.setThreads(threads)
-            let r = Benchmark.run(configs[0], warmup: warmup, steps: steps, forwardSteps: fwdSteps)
-            print("RESULT " + r.json)
+            let r = Benchmark.run(configs[0], comm: comm, warmup: warmup, steps: steps, forwardSteps: fwdSteps, bucketBytes: bucketBytes)
+            if comm.isRoot { print("RESULT " + r.json) }
+            comm.finalize()
+            return
+        }
+        let childArgs = ["bench", "--child", "--threads", "\(threads)", "--warmup", "\(warmup)", "--steps", "\(steps)",
+                         "--fwd-steps", "\(fwdSteps)", "--bucket-mb", a.string("bucket-mb", default: "25")]
+        if let ranksList = a.optional("ranks") {
+            let ranks = try ranksList.split(separator: ",").map { s -> Int in
+                guard let n = Int(s), n >= 1 else { throw UsageError("--ranks expects a list of positive integers, got '\(ranksList)'") }
+                return n
+            }
+            try scaling(configs: configs, ranks: ranks, threads: threads, childArgs: childArgs, torch: a.optional("torch"),
+                        anchors: a.optional("anchors") ?? defaultAnchorDirectory(), warmup: warmup, steps: steps)
             return
         }
         let rounds = try a.int("rounds", default: 1, min: 1)
@@ -54,8 +75,7 @@ enum BenchCommand {
             print("config \(c.summary)")
             var ours: [[String: Any]] = [], theirs: [[String: Any]] = []
             for _ in 0..<rounds {
-                let r = try runChild([CommandLine.arguments[0], "bench", "--child", "--config", c.name, "--threads", "\(threads)",
-                                      "--warmup", "\(warmup)", "--steps", "\(steps)", "--fwd-steps", "\(fwdSteps)"])
+                let r = try runChild([selfPath] + childArgs + ["--config", c.name])
                 ours.append(r)
                 print("  spice   " + describe(r))
                 if let torch {
@@ -72,6 +92,44 @@ enum BenchCommand {
                 let fwdRatio = median(ours, "fwd_samples_per_s") / median(theirs, "fwd_samples_per_s")
                 print(String(format: "  ratio spice/pytorch (%@): train %.2fx  forward %.2fx  (medians over %d round(s))",
                              c.name, trainRatio, fwdRatio, rounds))
+            }
+        }
+    }
+
+    static var selfPath: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
+
+    /// Training step under mpirun at each rank count, side by side with PyTorch DDP when asked.
+    static func scaling(configs: [BenchConfig], ranks: [Int], threads: Int, childArgs: [String], torch: String?, anchors: String,
+                        warmup: Int, steps: Int) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("spice bench --ranks: \(BLASInfo.coreName) kernels, \(threads) BLAS thread(s) per rank, \(cores) cores here")
+        for c in configs {
+            print("config \(c.summary) per rank")
+            var base: Double?
+            for np in ranks {
+                var mpirun = ["mpirun", "-np", "\(np)", "-x", "OPENBLAS_NUM_THREADS=\(threads)"]
+                mpirun += np * threads <= cores ? ["--map-by", "ppr:\(np):node:PE=\(threads)", "--bind-to", "core"] : ["--oversubscribe", "--bind-to", "none"]
+                if getuid() == 0 { mpirun.append("--allow-run-as-root") }
+                let r = try runChild(mpirun + [selfPath] + childArgs + ["--config", c.name])
+                func d(_ k: String) -> Double { (r[k] as? NSNumber)?.doubleValue ?? .nan }
+                let total = d("total_train_samples_per_s")
+                if np == 1 { base = total }
+                let eff = base.map { total / (Double(np) * $0) }
+                let step = d("train_step_s_median")
+                print(String(format: "  spice np=%d: %.3f s/step, %.2f samples/s per rank, total %.2f samples/s%@ | forward %.3f s, backward %.3f s, "
+                             + "exposed comm %.4f s (%.1f%% of step), optimizer %.3f s, data wait 0", np, step, d("train_samples_per_s"), total,
+                             eff.map { String(format: ", efficiency %.1f%%", 100 * $0) } ?? "", d("forward_s"), d("backward_s"),
+                             d("exposed_comm_s"), 100 * d("exposed_comm_s") / step, d("optimizer_s")))
+                if let torch, np > 1 {
+                    let t = try runChild([torch, anchors + "/torch_ddp_bench.py", "--nproc", "\(np)", "--threads", "\(threads)",
+                                          "--batch", "\(c.batch)", "--audio-shape", "\(c.audio.0)", "\(c.audio.1)",
+                                          "--visual-shape", "\(c.visual.0)", "\(c.visual.1)", "--frames", "\(c.frames)",
+                                          "--warmup", "\(warmup)", "--steps", "\(steps)", "--baseline", "--mode", "train"])
+                    let tt = (t["total_samples_per_s"] as? NSNumber)?.doubleValue ?? .nan
+                    let te = (t["scaling_efficiency"] as? NSNumber)?.doubleValue ?? .nan
+                    print(String(format: "  pytorch DDP (gloo) np=%d: total %.2f samples/s, efficiency %.1f%%  ->  spice/pytorch %.2fx",
+                                 np, tt, 100 * te, total / tt))
+                }
             }
         }
     }
