@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "CommTests", dependencies: ["Comm"]),
         .testTarget(name: "CLITests", dependencies: ["spice"]),
         .testTarget(name: "DistributedTests", dependencies: ["spice"]),
     ]

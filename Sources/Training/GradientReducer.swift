@@ -11,19 +11,27 @@ import Comm
 /// reduces everything after backward); it is the same on every rank because every rank runs the
 /// same code, and the bucket layout is verified across ranks before it is used.
 public final class GradientReducer {
+    /// What travels on the wire: float32 (exact mean), or bfloat16 (half the bytes, ~3 significant
+    /// digits per summand; for slow fabrics).
+    public enum Precision: String, Sendable { case float32, bfloat16 }
+
     public let communicator: Communicator
     public let bucketBytes: Int
+    public let precision: Precision
     let parameters: [Parameter]
 
     final class Bucket {
         let members: [Parameter]
         let buffer: Tensor
+        /// bfloat16 copy on the wire; manually allocated so its address stays fixed while MPI owns it.
+        var compressed: UnsafeMutableBufferPointer<UInt16>?
         var ready = 0
         var pending: PendingReduction?
         init(_ members: [Parameter]) {
             self.members = members
             buffer = Tensor(shape: [members.reduce(0) { $0 + $1.value.count }])
         }
+        deinit { compressed?.deallocate() }
     }
 
     var buckets: [Bucket] = []
@@ -33,8 +41,9 @@ public final class GradientReducer {
     /// Seconds spent waiting in `finish()` during the last step: communication not hidden by backward.
     public private(set) var lastExposedSeconds = 0.0
 
-    public init(parameters: [Parameter], communicator: Communicator, bucketBytes: Int = 25 << 20) {
+    public init(parameters: [Parameter], communicator: Communicator, bucketBytes: Int = 25 << 20, precision: Precision = .float32) {
         self.parameters = parameters; self.communicator = communicator; self.bucketBytes = max(4, bucketBytes)
+        self.precision = precision
         for p in parameters {
             p.onGradientReady = { [unowned self, unowned p] in self.gradientReady(p) }
         }
@@ -49,11 +58,7 @@ public final class GradientReducer {
         guard let b = bucketOf[ObjectIdentifier(p)] else { return }
         let bucket = buckets[b]
         bucket.ready += 1
-        if bucket.ready == bucket.members.count {
-            var o = 0
-            for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
-            bucket.pending = communicator.startAllreduce(bucket.buffer.data, count: bucket.buffer.count, label: "gradient bucket \(b)")
-        }
+        if bucket.ready == bucket.members.count { start(bucket, b) }
         // Drive progress of reductions already in flight.
         for other in buckets where other.pending != nil { other.pending!.test() }
     }
@@ -63,14 +68,12 @@ public final class GradientReducer {
         if recording { buildBuckets() }
         let t0 = monotonicSeconds()
         for bucket in buckets {
-            if bucket.pending == nil {
-                // Not started during backward (first step, or a parameter without gradient this step).
-                var o = 0
-                for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
-                communicator.allreduce(bucket.buffer.data, count: bucket.buffer.count)
-            } else {
-                bucket.pending!.wait()
-                bucket.pending = nil
+            // Not started during backward: the first step, or a parameter without gradient this step.
+            if bucket.pending == nil { start(bucket, -1) }
+            bucket.pending!.wait()
+            bucket.pending = nil
+            if let c = bucket.compressed {
+                for i in 0..<bucket.buffer.count { bucket.buffer.data[i] = BFloat16.toFloat(c[i]) }
             }
             let scale = 1 / Float(communicator.size)
             var o = 0
@@ -82,6 +85,22 @@ public final class GradientReducer {
             bucket.ready = 0
         }
         lastExposedSeconds = monotonicSeconds() - t0
+    }
+
+    /// Packs a bucket's gradients and starts its non-blocking allreduce.
+    func start(_ bucket: Bucket, _ index: Int) {
+        var o = 0
+        for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
+        let label = "gradient bucket \(index)"
+        switch precision {
+        case .float32:
+            bucket.pending = communicator.startAllreduce(bucket.buffer.data, count: bucket.buffer.count, label: label)
+        case .bfloat16:
+            let c = bucket.compressed ?? UnsafeMutableBufferPointer<UInt16>.allocate(capacity: bucket.buffer.count)
+            bucket.compressed = c
+            for i in 0..<bucket.buffer.count { c[i] = BFloat16.from(bucket.buffer.data[i]) }
+            bucket.pending = communicator.startAllreduceBFloat16(c.baseAddress!, count: c.count, label: label)
+        }
     }
 
     /// Buckets in gradient-completion order (parameters never reported go last), then a check

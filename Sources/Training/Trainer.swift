@@ -15,6 +15,7 @@ public struct TrainConfig: Sendable {
     public var schedule = LRSchedule.constant
     public var remainder = EpochPlan.Remainder.dropLast
     public var bucketBytes = 25 << 20
+    public var gradientPrecision = GradientReducer.Precision.float32
     /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
     public var freezeBatchNorm = false
     public var seed: UInt64 = 0
@@ -43,7 +44,8 @@ public final class Trainer {
         let params = model.namedState().parameters.map(\.parameter)
         optimizer = SGD(parameters: params, learningRate: Float(config.learningRate),
                         momentum: config.momentum, weightDecay: config.weightDecay)
-        reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: config.bucketBytes) : nil
+        reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: config.bucketBytes,
+                                                     precision: config.gradientPrecision) : nil
         inputs = model.modalities.map { _ in Tensor(shape: [0]) }
         ReplicaSync.broadcastFromRoot(model, comm)
     }

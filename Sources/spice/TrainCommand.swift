@@ -26,13 +26,14 @@ enum TrainCommand {
       --seed N          seed for data, initialisation and shuffling (default 0)
       --threads N       BLAS threads per rank (default: cores / ranks on this node)
       --bucket-mb X     gradient allreduce bucket size in MB (default 25)
+      --grad-precision P  gradient allreduce in float32 (default) or bfloat16 (half the bytes)
       --freeze-bn       keep BatchNorm in evaluation mode while training
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
 
     static func run(_ argv: [String]) throws {
         let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
-                                              "remainder", "bucket-mb", "dump-parameters"],
+                                              "remainder", "bucket-mb", "dump-parameters", "grad-precision"],
                               switches: ["help", "freeze-bn"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
@@ -50,6 +51,10 @@ enum TrainCommand {
         case "wrap": config.remainder = .wrap
         case let r: throw UsageError("--remainder must be 'drop' or 'wrap', got '\(r)'")
         }
+        guard let precision = GradientReducer.Precision(rawValue: a.string("grad-precision", default: "float32")) else {
+            throw UsageError("--grad-precision must be float32 or bfloat16")
+        }
+        config.gradientPrecision = precision
         let threads = try a.int("threads", default: defaultThreadsPerRank(), min: 1)
 
         let comm = Communicator.world()

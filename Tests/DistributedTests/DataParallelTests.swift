@@ -89,6 +89,12 @@ final class DataParallelTests: XCTestCase {
         XCTAssertLessThan(r.seconds, 30)
     }
 
+    func testBFloat16GradientsKeepReplicasIdenticalAndTrain() throws {
+        let r = try MPIRunner.run(np: 2, tiny + ["--samples", "64", "--batch", "4", "--grad-precision", "bfloat16"])
+        assertClean(r, "bf16")
+        XCTAssertTrue(r.out.contains("identical on all 2 rank(s)"), r.out)
+    }
+
     func testTCPTransport() throws {
         let r = try MPIRunner.run(np: 2, tiny + ["--samples", "64", "--batch", "4"], mca: ["--mca", "btl", "tcp,self"])
         assertClean(r, "tcp")
