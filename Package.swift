@@ -23,7 +23,7 @@ let package = Package(
         // Communication: the only code that calls MPI.
         .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: fast),
         // Datasets: in-memory samples and the generated demo data (HDF5 comes with the data issue).
-        .target(name: "Data", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CHDF5", "Tensor"], swiftSettings: fast),
         // The training loop, metrics and the benchmark.
         .target(name: "Training", dependencies: ["NN", "Data", "Comm", "Tensor"], swiftSettings: fast),
         // The command-line tool.
@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
         .testTarget(name: "CommTests", dependencies: ["Comm"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["spice"]),
         .testTarget(name: "DistributedTests", dependencies: ["spice"]),
     ]
