@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: fast),
         // Datasets: in-memory samples and the generated demo data (HDF5 comes with the data issue).
         .target(name: "Data", dependencies: ["CHDF5", "Tensor"], swiftSettings: fast),
+        // The curriculum: scores, normalisation, orders and plans, metrics. No MPI, no model.
+        .target(name: "Curriculum", dependencies: ["Tensor"], swiftSettings: fast),
         // The training loop, metrics and the benchmark.
-        .target(name: "Training", dependencies: ["NN", "Data", "Comm", "Tensor"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Curriculum", "NN", "Data", "Comm", "Tensor"], swiftSettings: fast),
         // The command-line tool.
         .executableTarget(name: "spice", dependencies: ["Training", "Comm", "NN", "Data", "Tensor"], swiftSettings: fast),
 
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
         .testTarget(name: "CommTests", dependencies: ["Comm"]),
+        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Tensor", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["spice"]),
         .testTarget(name: "DistributedTests", dependencies: ["spice"]),

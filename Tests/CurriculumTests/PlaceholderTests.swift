@@ -1,0 +1,6 @@
+import XCTest
+import Curriculum
+
+final class CurriculumModuleTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(CurriculumModule.self) }
+}
