@@ -178,3 +178,9 @@ public final class MultimodalModel: Module {
         }
     }
 }
+
+extension MultimodalModel: HasBatchNorms {
+    public func batchNormLayers(prefix: String) -> [(String, BatchNorm2dLayer)] {
+        zip(modalities, encoders).flatMap { $1.batchNormLayers(prefix: prefix + $0.name + ".") }
+    }
+}

@@ -79,3 +79,17 @@ public final class ResNet18: Module {
         return dx
     }
 }
+
+extension ResNet18: HasBatchNorms {
+    public func batchNormLayers(prefix: String) -> [(String, BatchNorm2dLayer)] {
+        var out = [(prefix + "bn1.", bn1)]
+        for (i, stage) in layers.enumerated() {
+            for (j, b) in stage.enumerated() {
+                let p = prefix + "layer\(i + 1).\(j)."
+                out += [(p + "bn1.", b.bn1), (p + "bn2.", b.bn2)]
+                if let d = b.downsample { out.append((p + "downsample.1.", d.bn)) }
+            }
+        }
+        return out
+    }
+}
