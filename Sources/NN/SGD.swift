@@ -31,4 +31,10 @@ public final class SGD {
 
     /// Momentum buffers in parameter order (for checkpoints).
     public var momentumBuffers: [Tensor] { velocity }
+
+    /// Whether a step has been taken (the first step initialises momentum with the gradient).
+    public var hasStarted: Bool {
+        get { started }
+        set { started = newValue }
+    }
 }

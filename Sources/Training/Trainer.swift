@@ -19,7 +19,22 @@ public struct TrainConfig: Sendable {
     /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
     public var freezeBatchNorm = false
     public var seed: UInt64 = 0
+    /// Where checkpoints go (nil: no checkpoints).
+    public var runDirectory: String?
+    /// Write a checkpoint every this many epochs (and after the last one).
+    public var checkpointEvery = 1
+    /// How many checkpoints to keep.
+    public var keepCheckpoints = 2
+    /// Continue from the run directory's latest checkpoint.
+    public var resume = false
     public init() {}
+
+    /// What must match for a checkpoint to be resumable: everything that shapes the model, the
+    /// data order or the optimisation (not the checkpoint cadence, threads or bucket size).
+    public func fingerprint(model: String) -> String {
+        "\(model)|epochs=\(epochs)|batch=\(batchSize)|lr=\(learningRate)|m=\(momentum)|wd=\(weightDecay)|\(schedule)|"
+            + "\(remainder)|\(gradientPrecision)|frozenBN=\(freezeBatchNorm)|seed=\(seed)"
+    }
 }
 
 /// Per-epoch figures (global: summed over ranks).
@@ -100,9 +115,48 @@ public final class Trainer {
         if f.fires(rank: comm.rank, step: step, .perturb) { model.fusionHead.bias.value[0] += 1e-3 }
     }
 
-    public func run(train: InMemoryDataset, test: InMemoryDataset, report: (EpochReport) -> Void) throws {
+    /// Loads the latest checkpoint on rank 0 and gives its state to every rank. Returns the
+    /// number of epochs already done.
+    func resumeFromCheckpoint(_ dir: String, fingerprint: String) -> Int {
+        var header: [Int64] = [0, 0, 0]
+        if comm.isRoot {
+            do {
+                let st = try Checkpoint.load(runDir: dir, model: model, optimizer: optimizer, configFingerprint: fingerprint, worldSize: comm.size)
+                header = [Int64(st.epochsDone), Int64(st.globalStep), st.optimizerStarted ? 1 : 0]
+            } catch {
+                header = [-1, 0, 0]
+                FileHandle.standardError.write("spice: cannot resume: \(error)\n".data(using: .utf8)!)
+            }
+        }
+        comm.broadcast(&header)
+        if header[0] < 0 { comm.failTogether("resume failed (see the message above)", code: 1) }
+        ReplicaSync.broadcastFromRoot(model, comm)
+        for v in optimizer.momentumBuffers { comm.broadcast(v.data, count: v.count) }
+        optimizer.hasStarted = header[2] == 1
+        globalStep = Int(header[1])
+        return Int(header[0])
+    }
+
+    func saveCheckpoint(_ dir: String, epochsDone: Int, fingerprint: String) {
+        if comm.isRoot {
+            let st = Checkpoint.State(epochsDone: epochsDone, globalStep: globalStep, worldSize: comm.size,
+                                      optimizerStarted: optimizer.hasStarted, configFingerprint: fingerprint)
+            do {
+                try Checkpoint.save(runDir: dir, model: model, optimizer: optimizer, state: st, keep: config.keepCheckpoints)
+            } catch {
+                comm.fail("checkpoint after epoch \(epochsDone) failed: \(error)")
+            }
+        }
+        comm.barrier()
+    }
+
+    public func run(train: InMemoryDataset, test: InMemoryDataset, modelDescription: String = "",
+                    report: (EpochReport) -> Void) throws {
         setTrainingMode()
-        for epoch in 0..<config.epochs {
+        let fingerprint = config.fingerprint(model: modelDescription)
+        var startEpoch = 0
+        if config.resume, let dir = config.runDirectory { startEpoch = resumeFromCheckpoint(dir, fingerprint: fingerprint) }
+        for epoch in startEpoch..<config.epochs {
             let plan = try EpochPlan(order: EpochPlan.shuffled(count: train.count, seed: config.seed, epoch: epoch),
                                      rank: comm.rank, worldSize: comm.size, perRankBatch: config.batchSize, remainder: config.remainder)
             let lr = config.schedule.rate(base: config.learningRate, epoch: epoch)
@@ -130,6 +184,9 @@ public final class Trainer {
                                trainAccuracy: sums[1] / max(1, samples), testAccuracy: acc,
                                seconds: sums[2] / Double(comm.size), samplesPerSecond: samples / (sums[2] / Double(comm.size)),
                                exposedCommSeconds: sums[3] / Double(comm.size)))
+            if let dir = config.runDirectory, (epoch + 1) % max(1, config.checkpointEvery) == 0 || epoch + 1 == config.epochs {
+                saveCheckpoint(dir, epochsDone: epoch + 1, fingerprint: fingerprint)
+            }
         }
     }
 }

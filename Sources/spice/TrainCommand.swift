@@ -27,14 +27,19 @@ enum TrainCommand {
       --threads N       BLAS threads per rank (default: cores / ranks on this node)
       --bucket-mb X     gradient allreduce bucket size in MB (default 25)
       --grad-precision P  gradient allreduce in float32 (default) or bfloat16 (half the bytes)
+      --run-dir DIR     write checkpoints to DIR/checkpoints (rank 0; atomic, checksummed)
+      --checkpoint-every N   checkpoint every N epochs and after the last (default 1)
+      --keep-checkpoints N   keep the newest N checkpoints (default 2)
+      --resume          continue from DIR's latest checkpoint (same ranks, same options)
       --freeze-bn       keep BatchNorm in evaluation mode while training
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
 
     static func run(_ argv: [String]) throws {
         let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
-                                              "remainder", "bucket-mb", "dump-parameters", "grad-precision"],
-                              switches: ["help", "freeze-bn"])
+                                              "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
+                                              "checkpoint-every", "keep-checkpoints"],
+                              switches: ["help", "freeze-bn", "resume"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
@@ -55,6 +60,11 @@ enum TrainCommand {
             throw UsageError("--grad-precision must be float32 or bfloat16")
         }
         config.gradientPrecision = precision
+        config.runDirectory = a.optional("run-dir")
+        config.checkpointEvery = try a.int("checkpoint-every", default: 1, min: 1)
+        config.keepCheckpoints = try a.int("keep-checkpoints", default: 2, min: 1)
+        config.resume = a.has("resume")
+        if config.resume && config.runDirectory == nil { throw UsageError("--resume needs --run-dir DIR") }
         let threads = try a.int("threads", default: defaultThreadsPerRank(), min: 1)
 
         let comm = Communicator.world()
@@ -78,7 +88,8 @@ enum TrainCommand {
         }
         let trainer = Trainer(model: model, config: config, comm: comm)
         do {
-            try trainer.run(train: train, test: test) { r in
+            let description = "synthetic samples=\(samples) classes=\(classes) size=\(size) width=\(width)"
+            try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
                 print(String(format: "epoch %d  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  %.1f samples/s",
                              r.epoch + 1, r.steps, r.learningRate, r.loss, r.trainAccuracy, r.testAccuracy, r.samplesPerSecond))
