@@ -1,6 +1,0 @@
-import XCTest
-import Curriculum
-
-final class CurriculumModuleTests: XCTestCase {
-    func testModuleLinks() { XCTAssertNotNil(CurriculumModule.self) }
-}
