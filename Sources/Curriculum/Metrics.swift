@@ -115,6 +115,12 @@ public struct ClassificationReport: Sendable, Equatable {
     /// Accuracy of each unimodal head alone.
     public let modalityAccuracy: [Double]
 
+    /// Figures computed elsewhere (e.g. received from rank 0).
+    public init(accuracy: Double, meanAveragePrecision: Double, macroF1: Double, modalityAccuracy: [Double]) {
+        self.accuracy = accuracy; self.meanAveragePrecision = meanAveragePrecision
+        self.macroF1 = macroF1; self.modalityAccuracy = modalityAccuracy
+    }
+
     public init(fusedLogits: [Float], unimodalLogits: [[Float]], labels: [Int32], classes: Int,
                 noPositive: Metrics.NoPositiveClass = .zero) {
         let summed = sumArrays([fusedLogits] + unimodalLogits)

@@ -37,6 +37,12 @@ public struct EpochPlan: Sendable, Equatable {
     }
 
     /// A seeded shuffle of 0..<count, identical on every rank for the same (seed, epoch).
+    /// A plan received from rank 0.
+    public init(steps: Int, perRankBatch: Int, indices: [Int]) {
+        precondition(indices.count == steps * perRankBatch, "plan with \(indices.count) indices for \(steps) x \(perRankBatch)")
+        self.steps = steps; self.perRankBatch = perRankBatch; self.indices = indices
+    }
+
     public static func shuffled(count: Int, seed: UInt64, epoch: Int) -> [Int] {
         var rng = SeededRandom(seed: seed, stream: 0xE90C, UInt64(epoch))
         return rng.permutation(count)

@@ -53,7 +53,11 @@ public final class GradientReducer {
 
     public var bucketCount: Int { buckets.count }
 
+    /// Applied to each gradient the moment it is ready, before it is packed (e.g. OGM-GE modulation).
+    public var transform: ((Parameter) -> Void)?
+
     func gradientReady(_ p: Parameter) {
+        transform?(p)
         if recording { recordedOrder.append(p); return }
         guard let b = bucketOf[ObjectIdentifier(p)] else { return }
         let bucket = buckets[b]

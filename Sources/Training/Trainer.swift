@@ -3,45 +3,7 @@ import Tensor
 import NN
 import Data
 import Comm
-
-/// Hyper-parameters of a training run (the reference recipe's defaults).
-public struct TrainConfig: Sendable {
-    public var epochs = 5
-    /// Samples per rank per step; the global batch is worldSize x this.
-    public var batchSize = 16
-    public var learningRate = 1e-2
-    public var momentum: Float = 0.9
-    public var weightDecay: Float = 1e-4
-    public var schedule = LRSchedule.constant
-    public var remainder = EpochPlan.Remainder.dropLast
-    public var bucketBytes = 25 << 20
-    public var gradientPrecision = GradientReducer.Precision.float32
-    /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
-    public var freezeBatchNorm = false
-    public var seed: UInt64 = 0
-    /// Where checkpoints go (nil: no checkpoints).
-    public var runDirectory: String?
-    /// Write a checkpoint every this many epochs (and after the last one).
-    public var checkpointEvery = 1
-    /// How many checkpoints to keep.
-    public var keepCheckpoints = 2
-    /// Continue from the run directory's latest checkpoint.
-    public var resume = false
-    public init() {}
-
-    /// What must match for a checkpoint to be resumable: everything that shapes the model, the
-    /// data order or the optimisation (not the checkpoint cadence, threads or bucket size).
-    public func fingerprint(model: String) -> String {
-        "\(model)|epochs=\(epochs)|batch=\(batchSize)|lr=\(learningRate)|m=\(momentum)|wd=\(weightDecay)|\(schedule)|"
-            + "\(remainder)|\(gradientPrecision)|frozenBN=\(freezeBatchNorm)|seed=\(seed)"
-    }
-}
-
-/// Per-epoch figures (global: summed over ranks).
-public struct EpochReport: Sendable {
-    public let epoch: Int, steps: Int, learningRate: Double, loss: Double, trainAccuracy: Double
-    public let testAccuracy: Double, seconds: Double, samplesPerSecond: Double, exposedCommSeconds: Double
-}
+import Curriculum
 
 /// Data-parallel training: every rank holds a replica, trains on its slice of each global batch,
 /// and averages gradients with the other ranks before every SGD step. With one rank it is plain
@@ -81,32 +43,41 @@ public final class Trainer {
         }
     }
 
-    /// Each rank evaluates a contiguous slice of the test set; the per-sample predictions are
-    /// gathered to rank 0, which computes the metric (so it is exact, not averaged per rank) and
-    /// sends it to everyone.
-    public func evaluate(_ data: InMemoryDataset, batchSize: Int) -> Double {
+    /// Each rank evaluates a contiguous slice of the test set; the logits are gathered to rank 0,
+    /// which computes ACC, macro mAP, macro-F1 and per-modality ACC over the whole set (exact, not
+    /// averaged per rank) and sends them to everyone.
+    public func evaluate(_ data: SampleSource, batchSize: Int, epoch: Int) throws -> ClassificationReport {
         ReplicaSync.averageBuffers(model, comm)
         model.setTraining(false)
         defer { setTrainingMode() }
-        let lo = data.count * comm.rank / comm.size, hi = data.count * (comm.rank + 1) / comm.size
-        var correct: [Int32] = []
-        var start = lo
+        let range = ScoringPass.shard(count: data.count, rank: comm.rank, size: comm.size)
+        let c = model.classes, M = model.modalities.count
+        var fused: [Float] = [], uni: [[Float]] = model.modalities.map { _ in [] }, labels: [Int32] = []
+        var start = range.lowerBound
         let all = Array(0..<data.count)
-        while start < hi {
-            let idx = all[start..<min(start + batchSize, hi)]
-            let labels = data.gather(idx, into: inputs)
-            correct += zip(Trainer.predictions(model.forward(inputs)), labels).map { $0 == Int($1) ? 1 : 0 }
+        while start < range.upperBound {
+            let idx = all[start..<min(start + batchSize, range.upperBound)]
+            labels += try data.gather(idx, into: inputs, epoch: epoch, training: false)
+            let logits = model.forward(inputs)
+            fused += logits.fusion.array
+            for m in 0..<M { uni[m] += logits.unimodal[m].array }
             start += batchSize
         }
-        var acc = [0.0]
-        if let everything = comm.gatherv(correct) {
-            acc[0] = Double(everything.reduce(0) { $0 + Int($1) }) / Double(max(1, everything.count))
+        let gFused = comm.gatherv(fused), gLabels = comm.gatherv(labels)
+        let gUni = uni.map { comm.gatherv($0) }
+        // Rank 0 computes; the figures travel as doubles.
+        var figures = [Double](repeating: 0, count: 3 + M)
+        if let f = gFused, let l = gLabels {
+            let r = ClassificationReport(fusedLogits: f, unimodalLogits: gUni.map { $0! }, labels: l, classes: c)
+            figures = [r.accuracy, r.meanAveragePrecision, r.macroF1] + r.modalityAccuracy
         }
-        comm.broadcast(&acc)
-        return acc[0]
+        comm.broadcast(&figures)
+        return ClassificationReport(accuracy: figures[0], meanAveragePrecision: figures[1], macroF1: figures[2],
+                                    modalityAccuracy: Array(figures[3...]))
     }
 
     var globalStep = 0
+    var gradientUpdates = 0
 
     func injectFaults(step: Int) throws {
         guard let f = FaultInjection.current else { return }
@@ -150,40 +121,117 @@ public final class Trainer {
         comm.barrier()
     }
 
-    public func run(train: InMemoryDataset, test: InMemoryDataset, modelDescription: String = "",
+    /// The curriculum planner; only rank 0 holds scores, every rank knows the schedule.
+    lazy var planner = CurriculumPlanner(count: 0, method: .conventional, schedule: config.curriculum.schedule, seed: config.seed, source: .model)
+
+    /// Scores before `epoch` when the schedule asks for it (rank 0 keeps them). Returns a log line.
+    func refreshScores(_ train: SampleSource, epoch: Int) throws -> String? {
+        guard planner.needsScoring(before: epoch) else { return nil }
+        let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.batchSize, epoch: epoch,
+                                    trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy)
+        guard let scores = g.scores, let bss = g.bss else { return nil }
+        let t0 = monotonicSeconds()
+        switch config.curriculum.method {
+        case .bss: planner.setBSSMeasures(bss)
+        default: planner.setModelScores(scores)
+        }
+        let report = ScoreReport(raw: scores, normalised: NormalisedScores(scores))
+        return String(format: "refresh before epoch %d: scoring %.2f s, gather %d bytes, plan %.3f s; ", epoch + 1, g.seconds, g.bytes,
+                      monotonicSeconds() - t0) + report.description
+    }
+
+    /// OGM-GE: from the batch's summed true-class softmax per modality (summed over ranks, so every
+    /// rank uses the same coefficients), the dominant modality's encoder conv gradients get
+    /// 1 - tanh(alpha * ratio), ratio = its score / the mean of the others' (M = 2: the paper's ratio).
+    func ogmCoefficients(labels: [Int32], alpha: Float) -> [Float] {
+        let M = model.modalities.count, c = model.classes
+        var score = [Double](repeating: 0, count: M)
+        for m in 0..<M { for (n, y) in labels.enumerated() { score[m] += Double(model.headProbs[m].data[n * c + Int(y)]) } }
+        score = comm.allreduce(score)
+        var coeff = [Float](repeating: 1, count: M)
+        guard let top = score.indices.max(by: { score[$0] < score[$1] }) else { return coeff }
+        let others = score.indices.filter { $0 != top }.map { score[$0] }
+        let ratio = score[top] / max(others.reduce(0, +) / Double(others.count), 1e-12)
+        if ratio > 1 { coeff[top] = 1 - tanh(alpha * Float(ratio)) }
+        return coeff
+    }
+
+    /// Which modality's encoder each conv weight belongs to (OGM-GE modulates conv gradients only).
+    lazy var convOwner: [ObjectIdentifier: Int] = {
+        var d: [ObjectIdentifier: Int] = [:]
+        for (m, e) in model.encoders.enumerated() { for c in e.convolutions { d[ObjectIdentifier(c.weight)] = m } }
+        return d
+    }()
+
+    /// Scales one conv weight gradient by its modality's OGM-GE coefficient (+ optional Gaussian
+    /// noise with the gradient's own standard deviation).
+    func modulate(_ p: Parameter, _ coeff: [Float], step: Int) {
+        guard let m = convOwner[ObjectIdentifier(p)] else { return }
+        let g = p.grad
+        var std: Float = 0
+        if config.curriculum.ogmGaussian {
+            let mean = sum(g.data, g.count) / Float(g.count)
+            std = (sumSquaredDeviation(g.data, g.count, shift: mean) / Float(max(1, g.count - 1))).squareRoot()
+        }
+        if coeff[m] == 1 && std == 0 { return }
+        var rng = SeededRandom(seed: config.seed, stream: 0x06E, UInt64(step), UInt64(comm.rank), UInt64(g.count))
+        for i in 0..<g.count { g.data[i] = g.data[i] * coeff[m] + (std > 0 ? std * rng.normal() : 0) }
+    }
+
+    public func run(train: SampleSource, test: SampleSource, modelDescription: String = "",
                     report: (EpochReport) -> Void) throws {
         setTrainingMode()
         let fingerprint = config.fingerprint(model: modelDescription)
+        planner = CurriculumPlanner(count: train.count, method: config.curriculum.method, schedule: config.curriculum.schedule,
+                                    seed: config.seed, source: config.curriculum.source, minimumStageCount: comm.size * config.batchSize)
         var startEpoch = 0
         if config.resume, let dir = config.runDirectory { startEpoch = resumeFromCheckpoint(dir, fingerprint: fingerprint) }
+        // A resumed curriculum run needs the scores of the last refresh before its first epoch.
+        if startEpoch > 0, let last = config.curriculum.schedule.lastRefresh(atOrBefore: startEpoch), last < startEpoch,
+           config.curriculum.method != .conventional {
+            throw PlanError("resuming a curriculum run between refreshes is not supported yet; resume at a refresh epoch")
+        }
         for epoch in startEpoch..<config.epochs {
-            let plan = try EpochPlan(order: EpochPlan.shuffled(count: train.count, seed: config.seed, epoch: epoch),
-                                     rank: comm.rank, worldSize: comm.size, perRankBatch: config.batchSize, remainder: config.remainder)
-            let lr = config.schedule.rate(base: config.learningRate, epoch: epoch)
+            let refresh = try refreshScores(train, epoch: epoch)
+            let order = comm.isRoot ? planner.order(epoch: epoch) : nil
+            let plan = DistributedPlan.scatter(order: order?.indices, comm: comm, perRankBatch: config.batchSize, remainder: config.remainder)
+            let lr = config.rate(epoch: epoch)
             optimizer.learningRate = Float(lr)
             let t0 = monotonicSeconds()
-            var lossSum = 0.0, correct = 0.0, exposed = 0.0
+            var lossSum = 0.0, correct = 0.0, exposed = 0.0, wait = 0.0
             for s in 0..<plan.steps {
                 try injectFaults(step: globalStep)
                 globalStep += 1
-                let labels = train.gather(plan.batch(s), into: inputs)
+                let tw = monotonicSeconds()
+                let labels = try train.gather(plan.batch(s), into: inputs, epoch: epoch, training: true)
+                wait += monotonicSeconds() - tw
                 let logits = model.forward(inputs)
                 correct += Double(zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count)
                 lossSum += Double(model.loss(logits, labels: labels).total)
+                let coeff = config.curriculum.ogmAlpha.map { ogmCoefficients(labels: labels, alpha: $0) }
+                if let coeff {
+                    let step = globalStep
+                    reducer?.transform = { [unowned self] p in self.modulate(p, coeff, step: step) }
+                }
                 model.backward()
+                if let coeff, reducer == nil {
+                    for (_, p) in model.namedState().parameters { modulate(p, coeff, step: globalStep) }
+                }
                 if let reducer { reducer.finish(); exposed += reducer.lastExposedSeconds }
                 optimizer.step()
+                gradientUpdates += 1
             }
             let dt = monotonicSeconds() - t0
             ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)
-            let sums = comm.allreduce([lossSum, correct, dt, exposed])
-            let acc = evaluate(test, batchSize: config.batchSize)
+            let sums = comm.allreduce([lossSum, correct, dt, exposed, wait])
+            let metrics = try evaluate(test, batchSize: config.batchSize, epoch: epoch)
             let samples = Double(plan.steps * config.batchSize * comm.size)
-            report(EpochReport(epoch: epoch, steps: plan.steps, learningRate: lr,
-                               loss: sums[0] / Double(max(1, plan.steps * comm.size)),
-                               trainAccuracy: sums[1] / max(1, samples), testAccuracy: acc,
-                               seconds: sums[2] / Double(comm.size), samplesPerSecond: samples / (sums[2] / Double(comm.size)),
-                               exposedCommSeconds: sums[3] / Double(comm.size)))
+            let n = Double(comm.size)
+            report(EpochReport(epoch: epoch, phase: "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
+                               loss: sums[0] / Double(max(1, plan.steps * comm.size)), trainAccuracy: sums[1] / max(1, samples),
+                               test: metrics, seconds: sums[2] / n, samplesPerSecond: samples / (sums[2] / n),
+                               exposedCommSeconds: sums[3] / n, dataWaitSeconds: sums[4] / n, gradientUpdates: gradientUpdates,
+                               refresh: refresh))
             if let dir = config.runDirectory, (epoch + 1) % max(1, config.checkpointEvery) == 0 || epoch + 1 == config.epochs {
                 saveCheckpoint(dir, epochsDone: epoch + 1, fingerprint: fingerprint)
             }

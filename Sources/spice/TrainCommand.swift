@@ -4,6 +4,7 @@ import NN
 import Data
 import Comm
 import Training
+import Curriculum
 
 /// `spice train`: data-parallel training (run it under mpirun for several ranks) on a generated
 /// dataset — the README's default job until HDF5 data and configs land.
@@ -19,10 +20,18 @@ enum TrainCommand {
       --classes N       classes (default 8)
       --size N          audio 1xNxN and visual 3xNxN inputs (default 32)
       --width N         ResNet18 base width, 64 = standard (default 8)
-      --epochs N        epochs (default 6)
+      --epochs N        epochs in all (default 6)
+      --curriculum C    conventional (default), spice-e, spice-s, bss, ogm-ge
+      --warmup N        warm-up epochs of plain shuffling before the curriculum (default 0)
+      --refresh K       rescore every K curriculum epochs (default 2; first refresh after warm-up)
+      --synergy F       synergy score: paper (default) or reference
+      --redraw R        SPICE-E order: epoch (default, the paper) or refresh (the reference code)
+      --score-augmentation   score under training augmentation (the reference code) instead of evaluation
+      --ogm-alpha X     OGM-GE modulation strength (default 0.1 with --curriculum ogm-ge)
+      --ogm-gaussian    OGM-GE Gaussian enhancement
       --batch N         samples per rank per step (default 16; global batch = ranks x N)
       --remainder R     last incomplete global batch: drop (default) or wrap
-      --lr X            learning rate (default 0.05; cosine schedule to 0 over the epochs)
+      --lr X            learning rate (default 0.05; held through warm-up, then cosine to 0.1 x lr)
       --seed N          seed for data, initialisation and shuffling (default 0)
       --threads N       BLAS threads per rank (default: cores / ranks on this node)
       --bucket-mb X     gradient allreduce bucket size in MB (default 25)
@@ -38,17 +47,21 @@ enum TrainCommand {
     static func run(_ argv: [String]) throws {
         let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
                                               "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
-                                              "checkpoint-every", "keep-checkpoints"],
-                              switches: ["help", "freeze-bn", "resume"])
+                                              "checkpoint-every", "keep-checkpoints",
+                                              "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha"],
+                              switches: ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
         var config = TrainConfig()
-        config.epochs = try a.int("epochs", default: 6, min: 1)
+        let epochs = try a.int("epochs", default: 6, min: 1)
+        let warmup = try a.int("warmup", default: 0, min: 0)
+        guard warmup <= epochs else { throw UsageError("--warmup \(warmup) exceeds --epochs \(epochs)") }
+        config.curriculum = try curriculum(a, epochs: epochs, warmup: warmup)
         config.batchSize = try a.int("batch", default: 16, min: 1)
         config.learningRate = try a.double("lr", default: 0.05, min: 0)
         config.seed = UInt64(try a.int("seed", default: 0, min: 0))
-        config.schedule = .cosine(tMax: config.epochs, etaMin: 0)
+        config.schedule = .cosine(tMax: max(1, epochs - warmup), etaMin: 0.1 * config.learningRate)
         config.freezeBatchNorm = a.has("freeze-bn")
         config.bucketBytes = Int(try a.double("bucket-mb", default: 25, min: 0.001) * 1_048_576)
         switch a.string("remainder", default: "drop") {
@@ -91,8 +104,10 @@ enum TrainCommand {
             let description = "synthetic samples=\(samples) classes=\(classes) size=\(size) width=\(width)"
             try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
-                print(String(format: "epoch %d  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  %.1f samples/s",
-                             r.epoch + 1, r.steps, r.learningRate, r.loss, r.trainAccuracy, r.testAccuracy, r.samplesPerSecond))
+                if let refresh = r.refresh { print("  " + refresh) }
+                print(String(format: "epoch %d  %@  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  mAP %.3f  F1 %.3f  %.1f samples/s",
+                             r.epoch + 1, r.phase, r.steps, r.learningRate, r.loss, r.trainAccuracy, r.test.accuracy,
+                             r.test.meanAveragePrecision, r.test.macroF1, r.samplesPerSecond))
             }
         } catch {
             comm.fail("\(error)")
@@ -103,6 +118,34 @@ enum TrainCommand {
             if let path = a.optional("dump-parameters") { try dumpParameters(model, to: path) }
         }
         comm.finalize()
+    }
+
+    static func curriculum(_ a: Arguments, epochs: Int, warmup: Int) throws -> CurriculumConfig {
+        var c = CurriculumConfig()
+        let refresh = try a.int("refresh", default: 2, min: 1)
+        c.schedule = CurriculumSchedule(warmupEpochs: warmup, curriculumEpochs: epochs - warmup, refreshInterval: refresh)
+        switch a.string("redraw", default: "epoch") {
+        case "epoch", "refresh": break
+        case let r: throw UsageError("--redraw must be 'epoch' or 'refresh', got '\(r)'")
+        }
+        let redraw: OrderRedraw = a.string("redraw", default: "epoch") == "epoch" ? .everyEpoch : .atRefresh
+        switch a.string("curriculum", default: "conventional") {
+        case "conventional": c.method = .conventional
+        case "spice-e": c.method = .spiceE(redraw: redraw)
+        case "spice-s": c.method = .spiceS
+        case "bss": c.method = .bss
+        case "ogm-ge": c.method = .conventional; c.ogmAlpha = Float(try a.double("ogm-alpha", default: 0.1, min: 0))
+        case let m: throw UsageError("--curriculum must be conventional, spice-e, spice-s, bss or ogm-ge, got '\(m)'")
+        }
+        if a.optional("ogm-alpha") != nil && c.ogmAlpha == nil { throw UsageError("--ogm-alpha needs --curriculum ogm-ge") }
+        c.ogmGaussian = a.has("ogm-gaussian")
+        switch a.string("synergy", default: "paper") {
+        case "paper": c.synergy = .paper
+        case "reference": c.synergy = .referenceCode
+        case let f: throw UsageError("--synergy must be 'paper' or 'reference', got '\(f)'")
+        }
+        c.scoreWithTrainingAugmentation = a.has("score-augmentation")
+        return c
     }
 
     /// One BLAS thread per core this rank may use: cores / ranks on this node under mpirun.

@@ -1,0 +1,63 @@
+import Tensor
+import NN
+import Data
+import Comm
+import Curriculum
+
+/// The curriculum's scoring pass: every rank runs the model in evaluation mode (no gradients)
+/// over a static contiguous shard of the training set, turns its logits into per-sample PID
+/// scores (and BSS measures), and rank 0 gathers them in global sample order.
+public enum ScoringPass {
+    public struct Gathered {
+        /// On rank 0 only.
+        public let scores: PIDScores?
+        public let bss: BSSMeasures?
+        public let seconds: Double
+        public let bytes: Int
+    }
+
+    /// This rank's shard of `count` samples: contiguous, in rank order, sizes differing by at most 1.
+    public static func shard(count: Int, rank: Int, size: Int) -> Range<Int> {
+        (count * rank / size)..<(count * (rank + 1) / size)
+    }
+
+    public static func run(model: MultimodalModel, data: SampleSource, comm: Communicator, batchSize: Int, epoch: Int,
+                           trainingAugmentation: Bool, synergy: SynergyForm) throws -> Gathered {
+        let t0 = monotonicSeconds()
+        let range = shard(count: data.count, rank: comm.rank, size: comm.size)
+        let wasTraining = model.encoders.first.map { $0.bn1.training } ?? false
+        model.setTraining(false)
+        defer { model.setTraining(wasTraining) }
+        let inputs = model.modalities.map { _ in Tensor(shape: [0]) }
+        let c = model.classes
+        var fused: [Float] = [], uni: [[Float]] = model.modalities.map { _ in [] }, labels: [Int32] = []
+        fused.reserveCapacity(range.count * c)
+        var start = range.lowerBound
+        let all = Array(0..<data.count)
+        while start < range.upperBound {
+            let idx = all[start..<min(start + batchSize, range.upperBound)]
+            labels += try data.gather(idx, into: inputs, epoch: epoch, training: trainingAugmentation)
+            let logits = model.forward(inputs)
+            fused += logits.fusion.array
+            for m in 0..<uni.count { uni[m] += logits.unimodal[m].array }
+            start += batchSize
+        }
+        var local = PIDScores(redundancy: [], unique: [], synergy: [])
+        var localBSS = BSSMeasures(loss: [], similarity: [])
+        if !labels.isEmpty {
+            let p = ModalityPredictions(unimodalLogits: uni, fusedLogits: fused, classes: c)
+            local = PIDScorer.scores(p, labels: labels, synergy: synergy)
+            localBSS = BSSMeasures(p, labels: labels)
+        }
+        let gathered = comm.gatherv(local.interleaved)
+        var bssFlat: [Float] = []
+        for i in 0..<localBSS.count { bssFlat += [localBSS.loss[i], localBSS.similarity[i]] }
+        let gatheredBSS = comm.gatherv(bssFlat)
+        var scores: PIDScores? = nil, bss: BSSMeasures? = nil
+        if let g = gathered, let b = gatheredBSS {
+            scores = PIDScores(interleaved: g)
+            bss = BSSMeasures(loss: stride(from: 0, to: b.count, by: 2).map { b[$0] }, similarity: stride(from: 1, to: b.count, by: 2).map { b[$0] })
+        }
+        return Gathered(scores: scores, bss: bss, seconds: monotonicSeconds() - t0, bytes: data.count * 5 * 4)
+    }
+}
