@@ -40,6 +40,11 @@ public struct TrainConfig: Sendable {
     public var keepCheckpoints = 2
     /// Continue from the run directory's latest checkpoint.
     public var resume = false
+    /// Samples per forward in the scoring pass and evaluation (no gradients: larger is fine).
+    public var evaluationBatchSize = 64
+    /// Debugging / tests: write every epoch's global order (rank 0) and each rank's received
+    /// indices as text files into this directory.
+    public var planDumpDirectory: String?
     public init() {}
 
     public var epochs: Int { curriculum.schedule.totalEpochs }

@@ -127,7 +127,7 @@ public final class Trainer {
     /// Scores before `epoch` when the schedule asks for it (rank 0 keeps them). Returns a log line.
     func refreshScores(_ train: SampleSource, epoch: Int) throws -> String? {
         guard planner.needsScoring(before: epoch) else { return nil }
-        let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.batchSize, epoch: epoch,
+        let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.evaluationBatchSize, epoch: epoch,
                                     trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy)
         guard let scores = g.scores, let bss = g.bss else { return nil }
         let t0 = monotonicSeconds()
@@ -178,6 +178,15 @@ public final class Trainer {
         for i in 0..<g.count { g.data[i] = g.data[i] * coeff[m] + (std > 0 ? std * rng.normal() : 0) }
     }
 
+    func dumpPlan(_ dir: String, epoch: Int, global: [Int]?, mine: [Int]) {
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func write(_ name: String, _ v: [Int]) {
+            try? v.map(String.init).joined(separator: "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        if let global { write("global-epoch-\(epoch).txt", global) }
+        write("rank-\(comm.rank)-epoch-\(epoch).txt", mine)
+    }
+
     public func run(train: SampleSource, test: SampleSource, modelDescription: String = "",
                     report: (EpochReport) -> Void) throws {
         setTrainingMode()
@@ -195,6 +204,7 @@ public final class Trainer {
             let refresh = try refreshScores(train, epoch: epoch)
             let order = comm.isRoot ? planner.order(epoch: epoch) : nil
             let plan = DistributedPlan.scatter(order: order?.indices, comm: comm, perRankBatch: config.batchSize, remainder: config.remainder)
+            if let dir = config.planDumpDirectory { dumpPlan(dir, epoch: epoch, global: order?.indices, mine: plan.indices) }
             let lr = config.rate(epoch: epoch)
             optimizer.learningRate = Float(lr)
             let t0 = monotonicSeconds()
@@ -224,7 +234,7 @@ public final class Trainer {
             let dt = monotonicSeconds() - t0
             ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)
             let sums = comm.allreduce([lossSum, correct, dt, exposed, wait])
-            let metrics = try evaluate(test, batchSize: config.batchSize, epoch: epoch)
+            let metrics = try evaluate(test, batchSize: config.evaluationBatchSize, epoch: epoch)
             let samples = Double(plan.steps * config.batchSize * comm.size)
             let n = Double(comm.size)
             report(EpochReport(epoch: epoch, phase: "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
