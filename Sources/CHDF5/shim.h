@@ -18,4 +18,40 @@ static inline unsigned chdf5_acc_trunc(void)      { return H5F_ACC_TRUNC; }
 static inline unsigned chdf5_acc_excl(void)       { return H5F_ACC_EXCL; }
 static inline unsigned chdf5_acc_rdonly(void)     { return H5F_ACC_RDONLY; }
 static inline unsigned chdf5_acc_rdwr(void)       { return H5F_ACC_RDWR; }
+// --- Data (HDF5 datasets) helpers ---
+#include <string.h>
+static inline hid_t    chdf5_native_int8(void)    { return H5T_NATIVE_INT8; }
+static inline hid_t    chdf5_native_uint32(void)  { return H5T_NATIVE_UINT32; }
+static inline hid_t    chdf5_ieee_f32le(void)     { return H5T_IEEE_F32LE; }
+static inline hid_t    chdf5_std_i32le(void)      { return H5T_STD_I32LE; }
+static inline hid_t    chdf5_std_u8le(void)       { return H5T_STD_U8LE; }
+static inline hid_t    chdf5_p_dataset_access(void) { return H5P_DATASET_ACCESS; }
+static inline hsize_t  chdf5_s_unlimited(void)    { return H5S_UNLIMITED; }
+static inline size_t   chdf5_t_variable(void)     { return H5T_VARIABLE; }
+static inline hid_t    chdf5_e_default(void)      { return H5E_DEFAULT; }
+/// Stops HDF5 from printing its error stack to stderr (errors are reported as Swift errors instead).
+static inline void     chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// IEEE half precision, little endian (HDF5 1.10 has no predefined float16 type); close with H5Tclose.
+static inline hid_t    chdf5_make_float16_le(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_precision(t, 16) < 0 ||
+        H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0) { H5Tclose(t); return -1; }
+    return t;
+}
+static inline herr_t chdf5__collect_error(unsigned n, const H5E_error2_t *e, void *data) {
+    char *buf = (char *)data;  /* [0,256): innermost message, [256,512): outermost message */
+    if (e && e->desc) {
+        if (n == 0) { strncpy(buf, e->desc, 255); buf[255] = 0; }
+        strncpy(buf + 256, e->desc, 255); buf[511] = 0;
+    }
+    return 0;
+}
+/// Copies the innermost and outermost messages of the current error stack into buf[0..<256] and
+/// buf[256..<512] (empty strings when the stack is empty), then clears the stack.
+static inline void chdf5_take_error(char *buf) {
+    buf[0] = 0; buf[256] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, chdf5__collect_error, buf);
+    H5Eclear2(H5E_DEFAULT);
+}
 #endif
