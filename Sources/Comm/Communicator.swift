@@ -58,6 +58,17 @@ public final class Communicator: @unchecked Sendable {
         exit(code)
     }
 
+    /// For checks that may fail on some ranks only (a file one node cannot see): every rank learns
+    /// whether all succeeded; failing ranks print their own message; all exit with `code` together.
+    public func requireAll(_ ok: Bool, _ message: @autoclosure () -> String, code: Int32 = 1) {
+        var flag: Int32 = ok ? 1 : 0
+        check(MPI_Allreduce(cmpi_in_place(), &flag, 1, cmpi_int32(), cmpi_min(), comm), "MPI_Allreduce(requireAll)")
+        if flag == 1 { return }
+        if !ok { FileHandle.standardError.write("spice: rank \(rank)/\(size): \(message())\n".data(using: .utf8)!) }
+        finalize()
+        exit(code)
+    }
+
     @inline(__always)
     func check(_ rc: Int32, _ call: @autoclosure () -> String) {
         if rc == MPI_SUCCESS { return }

@@ -209,12 +209,13 @@ public final class Trainer {
             optimizer.learningRate = Float(lr)
             let t0 = monotonicSeconds()
             var lossSum = 0.0, correct = 0.0, exposed = 0.0, wait = 0.0
-            for s in 0..<plan.steps {
+            // The next batches are read and augmented on a background thread while this one trains.
+            let loader = PrefetchingLoader(source: train, batches: (0..<plan.steps).map { Array(plan.batch($0)) }, epoch: epoch, training: true)
+            defer { loader.cancel() }
+            for _ in 0..<plan.steps {
                 try injectFaults(step: globalStep)
                 globalStep += 1
-                let tw = monotonicSeconds()
-                let labels = try train.gather(plan.batch(s), into: inputs, epoch: epoch, training: true)
-                wait += monotonicSeconds() - tw
+                guard let labels = try loader.next(into: inputs) else { comm.fail("the data loader ended before the epoch's last step") }
                 let logits = model.forward(inputs)
                 correct += Double(zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count)
                 lossSum += Double(model.loss(logits, labels: labels).total)
@@ -232,6 +233,7 @@ public final class Trainer {
                 gradientUpdates += 1
             }
             let dt = monotonicSeconds() - t0
+            wait = loader.waitSeconds
             ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)
             let sums = comm.allreduce([lossSum, correct, dt, exposed, wait])
             let metrics = try evaluate(test, batchSize: config.evaluationBatchSize, epoch: epoch)

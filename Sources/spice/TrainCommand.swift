@@ -12,10 +12,14 @@ enum TrainCommand {
     static let help = """
     usage: spice train [options]        (under mpirun: mpirun -np N spice train ...)
 
-    Trains the audio-visual model (one ResNet18 encoder per modality, fusion + unimodal heads)
-    on a generated dataset; every rank holds a replica and gradients are averaged over ranks.
-    Rank 0 prints one line per epoch.
+    Trains the multimodal model (one ResNet18 encoder per modality, fusion + unimodal heads) on
+    HDF5 data (--train/--test, see docs/data-format.md; `spice synth` makes some) or, without
+    them, on a small in-memory generated dataset. Every rank holds a replica and gradients are
+    averaged over ranks. Rank 0 prints one line per epoch.
 
+      --train FILE      training set (HDF5); needs --test
+      --test FILE       test set (HDF5)
+      --frame-size N    model input size of frame modalities (default: as stored)
       --samples N       training samples (default 512; plus N/2 test samples)
       --classes N       classes (default 8)
       --size N          audio 1xNxN and visual 3xNxN inputs (default 32)
@@ -50,7 +54,8 @@ enum TrainCommand {
         let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
                                               "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                               "checkpoint-every", "keep-checkpoints",
-                                              "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch"],
+                                              "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
+                                              "train", "test", "frame-size"],
                               switches: ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
@@ -86,26 +91,44 @@ enum TrainCommand {
 
         let comm = Communicator.world()
         BLASInfo.setThreads(threads)
-        // Decided identically on every rank from the same arguments, so all ranks stop together.
-        if config.remainder == .dropLast && samples < comm.size * config.batchSize {
-            comm.failTogether("the global batch (\(comm.size) ranks x \(config.batchSize)) is larger than --samples \(samples): "
+        let train: SampleSource, test: SampleSource, dataDescription: String
+        if let trainPath = a.optional("train") {
+            guard let testPath = a.optional("test") else { throw UsageError("--train needs --test") }
+            let frame = try a.int("frame-size", default: 0, min: 0)
+            let options = HDF5Dataset.Options(frameSize: frame > 0 ? HDF5Dataset.ImageSize(height: frame, width: frame) : nil, seed: config.seed)
+            var opened: (HDF5Dataset, HDF5Dataset)?
+            var problem = ""
+            do { opened = (try HDF5Dataset(path: trainPath, options: options), try HDF5Dataset(path: testPath, options: options)) }
+            catch { problem = "\(error)" }
+            comm.requireAll(opened != nil, problem, code: 2)
+            train = opened!.0; test = opened!.1
+            comm.requireAll(train.shapes == test.shapes && train.classes == test.classes,
+                            "\(trainPath) and \(testPath) have different modalities, shapes or class counts", code: 2)
+            dataDescription = "\(trainPath) (\(train.count) samples) / \(testPath) (\(test.count))"
+        } else {
+            let shapes = [InMemoryDataset.ModalityShape(name: "audio", channels: 1, height: size, width: size),
+                          InMemoryDataset.ModalityShape(name: "visual", channels: 3, height: size, width: size)]
+            let data = SyntheticDataset.make(count: samples + samples / 2, classes: classes, shapes: shapes, noise: 1.5, seed: config.seed)
+            (train, test) = split(data, trainCount: samples)
+            dataDescription = "\(samples) in-memory generated samples"
+        }
+        if config.remainder == .dropLast && train.count < comm.size * config.batchSize {
+            comm.failTogether("the global batch (\(comm.size) ranks x \(config.batchSize)) is larger than the \(train.count) training samples: "
                               + "use a smaller --batch, fewer ranks or --remainder wrap", code: 2)
         }
-        let shapes = [InMemoryDataset.ModalityShape(name: "audio", channels: 1, height: size, width: size),
-                      InMemoryDataset.ModalityShape(name: "visual", channels: 3, height: size, width: size)]
-        let data = SyntheticDataset.make(count: samples + samples / 2, classes: classes, shapes: shapes, noise: 1.5, seed: config.seed)
-        let (train, test) = split(data, trainCount: samples)
-        let model = MultimodalModel(modalities: [Modality(name: "audio", channels: 1), Modality(name: "visual", channels: 3)],
-                                    classes: classes, width: width)
+        let model = MultimodalModel(modalities: train.shapes.map { Modality(name: $0.name, channels: $0.channels, frames: $0.frames) },
+                                    classes: train.classes, width: width)
         model.initialize(seed: config.seed)
+        let shapeText = train.shapes.map { "\($0.name) \($0.frames > 1 ? "\($0.frames)x" : "")\($0.channels)x\($0.height)x\($0.width)" }
+            .joined(separator: " + ")
         if comm.isRoot {
-            print("spice train: \(comm.size) rank(s) x \(threads) BLAS thread(s) (\(BLASInfo.coreName) kernels), "
-                  + "\(samples) synthetic samples, \(classes) classes, audio 1x\(size)x\(size) + visual 3x\(size)x\(size), "
-                  + "ResNet18 width \(width) (\(model.parameterCount) parameters), global batch \(comm.size * config.batchSize)")
+            print("spice train: \(comm.size) rank(s) x \(threads) BLAS thread(s) (\(BLASInfo.coreName) kernels), \(dataDescription), "
+                  + "\(train.classes) classes, \(shapeText), ResNet18 width \(width) (\(model.parameterCount) parameters), "
+                  + "global batch \(comm.size * config.batchSize), curriculum \(a.string("curriculum", default: "conventional"))")
         }
         let trainer = Trainer(model: model, config: config, comm: comm)
         do {
-            let description = "synthetic samples=\(samples) classes=\(classes) size=\(size) width=\(width)"
+            let description = "\(dataDescription)|\(shapeText)|classes=\(train.classes)|width=\(width)"
             try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
                 if let refresh = r.refresh { print("  " + refresh) }

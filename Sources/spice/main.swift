@@ -10,7 +10,8 @@ let usage = """
 usage: spice <command> [options]
 
 commands:
-  train     train the two-encoder model (default: a short run on a generated dataset)
+  train     train the multimodal model (HDF5 data, or a short run on a generated dataset)
+  synth     write a generated dataset with planted redundant/unique/synergistic structure
   bench     time the training step and forward pass on the PyTorch anchor configurations
   --version print the version and the BLAS kernels in use
 
@@ -31,6 +32,8 @@ do {
         try TrainCommand.run(rest)
     case "bench":
         try BenchCommand.run(rest)
+    case "synth":
+        try SynthCommand.run(rest)
     default:
         throw UsageError("unknown command '\(command)'\n\n\(usage)")
     }
