@@ -19,6 +19,11 @@ public struct PIDDetails: Sendable {
     public var divergence: [[Float]]
     /// The KL inside the synergy agreement term, in the direction the chosen form uses.
     public var synergyDivergence: [Float]
+
+    public init(confidence: [[Float]], fusedConfidence: [Float], divergence: [[Float]], synergyDivergence: [Float]) {
+        self.confidence = confidence; self.fusedConfidence = fusedConfidence
+        self.divergence = divergence; self.synergyDivergence = synergyDivergence
+    }
 }
 
 /// Computes R, U, S (eq. 8-14) from unimodal and fused distributions. KL(p || q) = sum p log(p/q)

@@ -6,7 +6,7 @@
 public enum ScoreDump {
     public static func csv(details: PIDDetails, scores: PIDScores, normalised: NormalisedScores, labels: [Int32],
                            sampleIDs: [String]? = nil, phase: CurriculumSchedule.Phase? = nil,
-                           order: [Int]? = nil) -> String {
+                           order: [Int]? = nil, extraColumns: [(name: String, values: [String])] = []) -> String {
         let n = scores.count, mCount = details.confidence.count
         precondition(labels.count == n && normalised.count == n && details.fusedConfidence.count == n,
                      "dump columns have different lengths")
@@ -18,7 +18,8 @@ public enum ScoreDump {
         let stage = phase.map { "\($0)" } ?? ""
         var header = ["id", "label"] + (1...mCount).map { "c_\($0)" } + ["c_multi"]
         header += (1...mCount).map { "D_\($0)" } + ["D_syn", "R", "U", "S", "R_hat", "U_hat", "S_hat", "P_R", "P_U", "P_S"]
-        header += ["bin", "stage", "position"]
+        header += ["bin", "stage", "position"] + extraColumns.map(\.name)
+        precondition(extraColumns.allSatisfy { $0.values.count == n }, "extra dump column with the wrong length")
         var out = header.joined(separator: ",") + "\n"
         for i in 0..<n {
             var row = [field(sampleIDs?[i] ?? String(i)), String(labels[i])]
@@ -27,7 +28,7 @@ public enum ScoreDump {
             row += [scores.redundancy[i], scores.unique[i], scores.synergy[i],
                     normalised.redundancy[i], normalised.unique[i], normalised.synergy[i],
                     shares[0][i], shares[1][i], shares[2][i]].map { String($0) }
-            row += ["\(bins[i])", stage, String(position[i])]
+            row += ["\(bins[i])", stage, String(position[i])] + extraColumns.map { field($0.values[i]) }
             out += row.joined(separator: ",") + "\n"
         }
         return out

@@ -493,3 +493,11 @@ public final class HDF5Dataset: SampleSource {
         return (0..<n).first { !p[$0].isFinite }
     }
 }
+
+extension HDF5Dataset: SampleMetadata {
+    public var kindNames: [String]? {
+        guard let kinds else { return nil }
+        let names = modalities.map(\.spec.name)
+        return kinds.map { DataFormat.kindName(Int($0), modalities: names) }
+    }
+}

@@ -19,3 +19,10 @@ extension InMemoryDataset: SampleSource {
         gather(indices, into: inputs)
     }
 }
+
+/// Optional per-sample facts some sources know: the planted kind of synthetic samples and
+/// sample ids, used for score dumps and analysis.
+public protocol SampleMetadata {
+    /// Planted interaction kind per sample (see DataFormat kind codes), nil when unknown.
+    var kindNames: [String]? { get }
+}

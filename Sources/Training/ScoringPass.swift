@@ -11,6 +11,9 @@ public enum ScoringPass {
     public struct Gathered {
         /// On rank 0 only.
         public let scores: PIDScores?
+        /// On rank 0 only, when details were asked for: c_m, c_multi, D_m, D_syn per sample.
+        public let details: PIDDetails?
+        public let labels: [Int32]?
         public let bss: BSSMeasures?
         public let seconds: Double
         public let bytes: Int
@@ -22,7 +25,7 @@ public enum ScoringPass {
     }
 
     public static func run(model: MultimodalModel, data: SampleSource, comm: Communicator, batchSize: Int, epoch: Int,
-                           trainingAugmentation: Bool, synergy: SynergyForm) throws -> Gathered {
+                           trainingAugmentation: Bool, synergy: SynergyForm, details wantDetails: Bool = false) throws -> Gathered {
         let t0 = monotonicSeconds()
         let range = shard(count: data.count, rank: comm.rank, size: comm.size)
         let wasTraining = model.encoders.first.map { $0.bn1.training } ?? false
@@ -42,12 +45,32 @@ public enum ScoringPass {
             for m in 0..<uni.count { uni[m] += logits.unimodal[m].array }
             start += batchSize
         }
+        let M = model.modalities.count
         var local = PIDScores(redundancy: [], unique: [], synergy: [])
         var localBSS = BSSMeasures(loss: [], similarity: [])
+        var localDetails = PIDDetails(confidence: Array(repeating: [], count: M), fusedConfidence: [],
+                                      divergence: Array(repeating: [], count: M), synergyDivergence: [])
         if !labels.isEmpty {
             let p = ModalityPredictions(unimodalLogits: uni, fusedLogits: fused, classes: c)
-            local = PIDScorer.scores(p, labels: labels, synergy: synergy)
+            (local, localDetails) = PIDScorer.scoresWithDetails(p, labels: labels, synergy: synergy)
             localBSS = BSSMeasures(p, labels: labels)
+        }
+        // Details travel as 2M + 2 floats per sample: c_1..c_M, c_multi, D_1..D_M, D_syn.
+        var gatheredDetails: PIDDetails? = nil, gatheredLabels: [Int32]? = nil
+        if wantDetails {
+            var flat: [Float] = []
+            for i in 0..<labels.count {
+                flat += (0..<M).map { localDetails.confidence[$0][i] } + [localDetails.fusedConfidence[i]]
+                flat += (0..<M).map { localDetails.divergence[$0][i] } + [localDetails.synergyDivergence[i]]
+            }
+            gatheredLabels = comm.gatherv(labels)
+            if let g = comm.gatherv(flat) {
+                let w = 2 * M + 2, n = g.count / w
+                gatheredDetails = PIDDetails(confidence: (0..<M).map { m in (0..<n).map { g[$0 * w + m] } },
+                                             fusedConfidence: (0..<n).map { g[$0 * w + M] },
+                                             divergence: (0..<M).map { m in (0..<n).map { g[$0 * w + M + 1 + m] } },
+                                             synergyDivergence: (0..<n).map { g[$0 * w + 2 * M + 1] })
+            }
         }
         let gathered = comm.gatherv(local.interleaved)
         var bssFlat: [Float] = []
@@ -58,6 +81,6 @@ public enum ScoringPass {
             scores = PIDScores(interleaved: g)
             bss = BSSMeasures(loss: stride(from: 0, to: b.count, by: 2).map { b[$0] }, similarity: stride(from: 1, to: b.count, by: 2).map { b[$0] })
         }
-        return Gathered(scores: scores, bss: bss, seconds: monotonicSeconds() - t0, bytes: data.count * 5 * 4)
+        return Gathered(scores: scores, details: gatheredDetails, labels: gatheredLabels, bss: bss, seconds: monotonicSeconds() - t0, bytes: data.count * 5 * 4)
     }
 }

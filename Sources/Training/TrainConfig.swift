@@ -45,6 +45,8 @@ public struct TrainConfig: Sendable {
     /// Debugging / tests: write every epoch's global order (rank 0) and each rank's received
     /// indices as text files into this directory.
     public var planDumpDirectory: String?
+    /// Write the per-sample scores of every refresh as CSV (rank 0) into this directory.
+    public var scoreDumpDirectory: String?
     public init() {}
 
     public var epochs: Int { curriculum.schedule.totalEpochs }

@@ -83,7 +83,7 @@ public final class Trainer {
         guard let f = FaultInjection.current else { return }
         if f.fires(rank: comm.rank, step: step, .throw) { throw InjectedFault(description: "injected fault at step \(step)") }
         if f.fires(rank: comm.rank, step: step, .exit) { exit(3) }
-        if f.fires(rank: comm.rank, step: step, .perturb) { model.fusionHead.bias.value[0] += 1e-3 }
+        if f.fires(rank: comm.rank, step: step, .perturb) { model.fusion.outputBias.value[0] += 1e-3 }
     }
 
     /// Loads the latest checkpoint on rank 0 and gives its state to every rank. Returns the
@@ -128,8 +128,21 @@ public final class Trainer {
     func refreshScores(_ train: SampleSource, epoch: Int) throws -> String? {
         guard planner.needsScoring(before: epoch) else { return nil }
         let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.evaluationBatchSize, epoch: epoch,
-                                    trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy)
+                                    trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy,
+                                    details: config.scoreDumpDirectory != nil)
         guard let scores = g.scores, let bss = g.bss else { return nil }
+        if let dir = config.scoreDumpDirectory, let details = g.details, let labels = g.labels {
+            var extra: [(name: String, values: [String])] = []
+            if let kinds = (train as? SampleMetadata)?.kindNames { extra.append(("kind", kinds)) }
+            let csv = ScoreDump.csv(details: details, scores: scores, normalised: NormalisedScores(scores), labels: labels,
+                                    phase: config.curriculum.schedule.phase(epoch), extraColumns: extra)
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try csv.write(toFile: dir + "/scores-epoch-\(epoch + 1).csv", atomically: true, encoding: .utf8)
+            } catch {
+                comm.fail("cannot write the score dump to \(dir): \(error)")
+            }
+        }
         let t0 = monotonicSeconds()
         switch config.curriculum.method {
         case .bss: planner.setBSSMeasures(bss)

@@ -45,6 +45,7 @@ enum TrainCommand {
       --keep-checkpoints N   keep the newest N checkpoints (default 2)
       --resume          continue from DIR's latest checkpoint (same ranks, same options)
       --eval-batch N    samples per forward in scoring and evaluation (default 64)
+      --dump-scores DIR write per-sample scores (CSV: c_m, D_m, R/U/S raw and normalised, bin, kind) at every refresh
       --dump-plan DIR   write each epoch's global order (rank 0) and every rank's indices to DIR
       --freeze-bn       keep BatchNorm in evaluation mode while training
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
@@ -55,7 +56,7 @@ enum TrainCommand {
                                               "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                               "checkpoint-every", "keep-checkpoints",
                                               "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                              "train", "test", "frame-size"],
+                                              "train", "test", "frame-size", "dump-scores"],
                               switches: ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
@@ -82,6 +83,7 @@ enum TrainCommand {
         config.gradientPrecision = precision
         config.runDirectory = a.optional("run-dir")
         config.planDumpDirectory = a.optional("dump-plan")
+        config.scoreDumpDirectory = a.optional("dump-scores")
         config.evaluationBatchSize = try a.int("eval-batch", default: 64, min: 1)
         config.checkpointEvery = try a.int("checkpoint-every", default: 1, min: 1)
         config.keepCheckpoints = try a.int("keep-checkpoints", default: 2, min: 1)
