@@ -11,12 +11,14 @@ public struct Modality: Sendable, Equatable {
 
 /// The reference late-fusion classifier: one ResNet18 encoder per modality (frames folded into
 /// the batch, features averaged over frames), a unimodal head per modality (`head_<name>`) and a
-/// concat fusion head (`head_fusion`). Loss = CE(fusion) + sum_m CE(head_m) (the paper's eq. 17).
+/// fusion head (`head_fusion`; concat by default, see `FusionKind`). Loss = CE(fusion) +
+/// sum_m CE(head_m) (the paper's eq. 17).
 public final class MultimodalModel: Module {
     public let modalities: [Modality]
     public let classes: Int
     public let encoders: [ResNet18]
-    public let fusionHead: LinearLayer
+    /// The fusion head; its parameters are named under `head_fusion.` (see `FusionHead`).
+    public let fusion: FusionHead
     public let heads: [LinearLayer]
     public let workspace: Tensor
     /// Activation-gradient scratch shared by the encoders (they run backward one after another).
@@ -24,7 +26,6 @@ public final class MultimodalModel: Module {
 
     // Per-step buffers, reused.
     let features: [Tensor]
-    let concat = Tensor(shape: [0])
     let dFeatures: [Tensor]
     public let fusionProbs = Tensor(shape: [0])
     public let headProbs: [Tensor]
@@ -32,7 +33,8 @@ public final class MultimodalModel: Module {
     var labels = [Int32]()
     var batch = 0
 
-    public init(modalities: [Modality], classes: Int, width: Int = 64) {
+    /// `fusion` picks the fusion head; `fusionHidden` is the hidden size of the `.mlp` head.
+    public init(modalities: [Modality], classes: Int, width: Int = 64, fusion: FusionKind = .concat, fusionHidden: Int = 256) {
         precondition(modalities.count >= 1, "at least one modality")
         precondition(Set(modalities.map(\.name)).count == modalities.count, "modality names must be unique")
         precondition(classes >= 2, "at least two classes")
@@ -41,7 +43,7 @@ public final class MultimodalModel: Module {
         workspace = ws
         encoders = modalities.map { ResNet18(inChannels: $0.channels, width: width, workspace: ws) }
         let d = 8 * width
-        fusionHead = LinearLayer(d * modalities.count, classes)
+        self.fusion = makeFusionHead(fusion, featureDim: d, modalities: modalities.count, classes: classes, hidden: fusionHidden)
         heads = modalities.map { _ in LinearLayer(d, classes) }
         features = modalities.map { _ in Tensor(shape: [0]) }
         dFeatures = modalities.map { _ in Tensor(shape: [0]) }
@@ -52,7 +54,7 @@ public final class MultimodalModel: Module {
 
     public func collect(_ prefix: String, into state: inout NamedState) {
         for (m, e) in zip(modalities, encoders) { e.collect(prefix + m.name + ".", into: &state) }
-        fusionHead.collect(prefix + "head_fusion.", into: &state)
+        fusion.collect(prefix: prefix + "head_fusion.", into: &state)
         for (m, h) in zip(modalities, heads) { h.collect(prefix + "head_\(m.name).", into: &state) }
     }
 
@@ -62,7 +64,7 @@ public final class MultimodalModel: Module {
     public func initialize(seed: UInt64) {
         var rng = SeededRandom(seed: seed, stream: 0x1417)
         for e in encoders { e.initialize(&rng) }
-        fusionHead.initialize(&rng)
+        fusion.initialize(&rng)
         for h in heads { h.initialize(&rng) }
     }
 
@@ -84,13 +86,7 @@ public final class MultimodalModel: Module {
             features[m].resize([batch, d])
             averageFrames(f.data, into: features[m].data, batch: batch, frames: t, width: d)
         }
-        concat.resize([batch, d * modalities.count])
-        for b in 0..<batch {
-            for m in 0..<modalities.count {
-                (concat.data + b * d * modalities.count + m * d).update(from: features[m].data + b * d, count: d)
-            }
-        }
-        let fused = fusionHead.forward(concat)
+        let fused = fusion.forward(features: features)
         let uni = zip(heads, features).map { $0.forward($1) }
         return Logits(fusion: fused, unimodal: uni)
     }
@@ -123,10 +119,10 @@ public final class MultimodalModel: Module {
         labels.withUnsafeBufferPointer {
             SoftmaxCrossEntropy.backward(batch: batch, classes: classes, probs: fusionProbs.data, labels: $0.baseAddress!, dlogits: dLogits.data)
         }
-        let dConcat = fusionHead.backward(dLogits)!
+        let dFused = fusion.backward(dLogits: dLogits)
         for m in 0..<M {
             dFeatures[m].resize([batch, d])
-            for b in 0..<batch { (dFeatures[m].data + b * d).update(from: dConcat.data + b * d * M + m * d, count: d) }
+            dFeatures[m].data.update(from: dFused[m].data, count: batch * d)
         }
         for m in 0..<M {
             labels.withUnsafeBufferPointer {
@@ -161,7 +157,8 @@ public final class MultimodalModel: Module {
     public var lastForwardFLOPs: Double {
         var f = 0.0
         for e in encoders { for c in e.convolutions { f += c.lastGeometry?.forwardFLOPs ?? 0 } }
-        for h in [fusionHead] + heads { f += 2 * Double(batch * h.inFeatures * h.outFeatures) }
+        f += fusion.forwardFLOPs(batch: batch)
+        for h in heads { f += 2 * Double(batch * h.inFeatures * h.outFeatures) }
         return f
     }
 

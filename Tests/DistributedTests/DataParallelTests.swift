@@ -62,7 +62,7 @@ final class DataParallelTests: XCTestCase {
                 XCTAssertFalse(r.timedOut, "np=\(np) n=\(n) hung")
                 if n < np {
                     XCTAssertEqual(r.status, 2, "np=\(np) n=\(n)")
-                    XCTAssertTrue(r.err.contains("larger than --samples"), r.err)
+                    XCTAssertTrue(r.err.contains("is larger than the"), r.err)
                     let w = try MPIRunner.run(np: np, ["train", "--width", "1", "--size", "8", "--classes", "2", "--epochs", "1", "--threads", "1",
                                                        "--samples", "\(n)", "--batch", "1", "--remainder", "wrap"], timeout: 90)
                     assertClean(w, "np=\(np) n=\(n) wrap")

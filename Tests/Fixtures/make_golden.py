@@ -24,11 +24,18 @@ Fixtures:
                     base width 2 and 4 classes: same procedure as resnet18_w4.
     layers          single-layer references: conv, batchnorm, maxpool,
                     cross-entropy, linear, LR schedules.
+    fusion_heads    the fusion heads (concat, sum, FiLM, gated, MLP) on 8-d
+                    features, 5 classes, batch 4: weights, inputs, logits and
+                    the gradients of (logits * dy).sum().
+
+Regenerate a subset with --only, e.g. `make_golden.py --only fusion_heads`
+(the other fixtures stay untouched; the size check covers all of golden/).
 
 Everything is float32, single-threaded and seeded, so re-running with the same
 torch version reproduces the files bit for bit.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -425,19 +432,139 @@ def make_layers():
     return fx
 
 
+# ------------------------------------------------------- fusion heads -----
+#
+# The OGM-GE fusion heads (GeWu-Lab/OGM-GE_CVPR2022, models/fusion_modules.py),
+# written out here with the same module names, plus SPICE's extensions: with more
+# than two inputs, Sum adds one Linear per input (fc_2, fc_3, ...), FiLM and Gated
+# take x = input 0 and y = mean of inputs 1.. ; MLP = Linear -> ReLU -> Linear
+# on the concatenation; Concat is a bare Linear (keys "weight", "bias").
+
+def _others_mean(feats):
+    return feats[1] if len(feats) == 2 else torch.stack(feats[1:]).mean(dim=0)
+
+
+class ConcatHead(nn.Linear):
+    def __init__(self, dim, m, classes):
+        super().__init__(m * dim, classes)
+
+    def forward(self, feats):
+        return super().forward(torch.cat(feats, dim=1))
+
+
+class SumHead(nn.Module):
+    def __init__(self, dim, m, classes):
+        super().__init__()
+        self.names = ["fc_x", "fc_y"][:m] + ["fc_%d" % i for i in range(2, m)]
+        for n in self.names:
+            setattr(self, n, nn.Linear(dim, classes))
+
+    def forward(self, feats):
+        out = None
+        for n, f in zip(self.names, feats):
+            z = getattr(self, n)(f)
+            out = z if out is None else out + z
+        return out
+
+
+class FiLMHead(nn.Module):
+    def __init__(self, dim, m, classes, x_film=True):
+        super().__init__()
+        self.dim, self.x_film = dim, x_film
+        self.fc = nn.Linear(dim, 2 * dim)
+        self.fc_out = nn.Linear(dim, classes)
+
+    def forward(self, feats):
+        x, y = feats[0], _others_mean(feats)
+        source, target = (x, y) if self.x_film else (y, x)
+        gamma, beta = torch.split(self.fc(source), self.dim, dim=1)
+        return self.fc_out(gamma * target + beta)
+
+
+class GatedHead(nn.Module):
+    def __init__(self, dim, m, classes, x_gate=True):
+        super().__init__()
+        self.x_gate = x_gate
+        self.fc_x = nn.Linear(dim, dim)
+        self.fc_y = nn.Linear(dim, dim)
+        self.fc_out = nn.Linear(dim, classes)
+
+    def forward(self, feats):
+        out_x, out_y = self.fc_x(feats[0]), self.fc_y(_others_mean(feats))
+        if self.x_gate:
+            return self.fc_out(torch.sigmoid(out_x) * out_y)
+        return self.fc_out(out_x * torch.sigmoid(out_y))
+
+
+class MLPHead(nn.Module):
+    def __init__(self, dim, m, classes, hidden):
+        super().__init__()
+        self.fc_hidden = nn.Linear(m * dim, hidden)
+        self.fc_out = nn.Linear(hidden, classes)
+
+    def forward(self, feats):
+        return self.fc_out(F.relu(self.fc_hidden(torch.cat(feats, dim=1))))
+
+
+def make_fusion_heads():
+    dim, classes, batch, hidden = 8, 5, 4, 6
+    fx = Fixture("fusion_heads")
+    cases = [  # case name, module factory, modalities
+        ("concat2", lambda m: ConcatHead(dim, m, classes), 2),
+        ("sum2", lambda m: SumHead(dim, m, classes), 2),
+        ("sum3", lambda m: SumHead(dim, m, classes), 3),
+        ("film2", lambda m: FiLMHead(dim, m, classes), 2),
+        ("film2_yfilm", lambda m: FiLMHead(dim, m, classes, x_film=False), 2),
+        ("film3", lambda m: FiLMHead(dim, m, classes), 3),
+        ("gated2", lambda m: GatedHead(dim, m, classes), 2),
+        ("gated2_ygate", lambda m: GatedHead(dim, m, classes, x_gate=False), 2),
+        ("gated3", lambda m: GatedHead(dim, m, classes), 3),
+        ("mlp2", lambda m: MLPHead(dim, m, classes, hidden), 2),
+    ]
+    fx.meta = {"dim": dim, "classes": classes, "batch": batch, "hidden": hidden,
+               "cases": len(cases)}
+    for i, (case, make, m) in enumerate(cases):
+        torch.manual_seed(600 + i)
+        head = make(m)
+        with torch.no_grad():   # random (not xavier/zero) so every bias matters
+            for p in head.parameters():
+                p.copy_(0.5 * torch.randn_like(p))
+        feats = [torch.randn(batch, dim, requires_grad=True) for _ in range(m)]
+        out = head(feats)
+        dy = torch.randn_like(out)
+        (out * dy).sum().backward()
+        fx.meta["%s_modalities" % case] = m
+        add_state(fx, case + "/init/", head)
+        for k, f in enumerate(feats):
+            fx.add("%s/x%d" % (case, k), f)
+        fx.add(case + "/out", out)
+        fx.add(case + "/dy", dy)
+        for k, p in head.named_parameters():
+            fx.add(case + "/grad/" + k, p.grad)
+        for k, f in enumerate(feats):
+            fx.add("%s/dx%d" % (case, k), f.grad)
+    return fx
+
+
 # ---------------------------------------------------------------- main -----
 
+BUILDERS = {
+    "resnet18_w4": lambda: make_resnet("resnet18_w4", seed=1, in_channels=3, classes=10,
+                                       input_shape=(4, 3, 32, 32), two_steps=True),
+    "resnet18_w4_c1": lambda: make_resnet("resnet18_w4_c1", seed=2, in_channels=1, classes=5,
+                                          input_shape=(2, 1, 40, 24), two_steps=False),
+    "avmodel_w2": make_avmodel,
+    "layers": make_layers,
+    "fusion_heads": make_fusion_heads,
+}
+
+
 def main():
-    fixtures = [
-        make_resnet("resnet18_w4", seed=1, in_channels=3, classes=10,
-                    input_shape=(4, 3, 32, 32), two_steps=True),
-        make_resnet("resnet18_w4_c1", seed=2, in_channels=1, classes=5,
-                    input_shape=(2, 1, 40, 24), two_steps=False),
-        make_avmodel(),
-        make_layers(),
-    ]
-    total = 0
-    for fx in fixtures:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="+", choices=sorted(BUILDERS), metavar="NAME",
+                    help="write only these fixtures (default: all): " + ", ".join(BUILDERS))
+    args = ap.parse_args()
+    for fx in (BUILDERS[n]() for n in (args.only or BUILDERS)):
         fx.write()
         # Round-trip check: every tensor reads back bit-identical.
         _, back = load_fixture(fx.name)
@@ -446,9 +573,11 @@ def main():
             assert np.array_equal(back[n], a), (fx.name, n)
         for ext in (".json", ".bin"):
             size = os.path.getsize(os.path.join(OUT_DIR, fx.name + ext))
-            total += size
             print("%-26s %9d bytes" % (fx.name + ext, size))
-    print("total %d bytes (torch %s)" % (total, torch.__version__))
+    # Every fixture on disk counts, including those not regenerated by --only.
+    total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in os.listdir(OUT_DIR)
+                if f.endswith((".json", ".bin")))
+    print("total %d bytes in golden/ (torch %s)" % (total, torch.__version__))
     if total >= 1_990_000:   # the issue allows < 2 MB in all
         sys.exit("fixtures too large")
 

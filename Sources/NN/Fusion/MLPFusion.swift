@@ -1,0 +1,55 @@
+import Tensor
+
+/// MLP fusion: the concatenated features [x_0, x_1, ...] through `fc_hidden` = Linear(M*D -> H),
+/// ReLU, then `fc_out` = Linear(H -> C). H is `hidden` (the model's `fusionHidden`, default 256).
+public final class MLPFusion: FusionHead {
+    public let modalityCount: Int, featureDim: Int, classes: Int, hidden: Int
+    public let fcHidden: LinearLayer, fcOut: LinearLayer
+    let concat = Tensor(shape: [0])
+    let activation = Tensor(shape: [0])
+    let dHidden = Tensor(shape: [0])
+    let grads: [Tensor]
+    var batch = 0
+
+    public init(featureDim: Int, modalities: Int, classes: Int, hidden: Int = 256) {
+        precondition(modalities >= 1 && featureDim >= 1 && classes >= 1 && hidden >= 1, "mlp fusion: bad sizes")
+        self.featureDim = featureDim; self.modalityCount = modalities; self.classes = classes; self.hidden = hidden
+        fcHidden = LinearLayer(featureDim * modalities, hidden)
+        fcOut = LinearLayer(hidden, classes)
+        grads = (0..<modalities).map { _ in Tensor(shape: [0]) }
+    }
+
+    public var kind: FusionKind { .mlp }
+    public var layers: [LinearLayer] { [fcHidden, fcOut] }
+
+    public func collect(_ prefix: String, into state: inout NamedState) {
+        fcHidden.collect(prefix + "fc_hidden.", into: &state)
+        fcOut.collect(prefix + "fc_out.", into: &state)
+    }
+
+    public func forward(features: [Tensor]) -> Tensor {
+        batch = fusionBatch(features, modalities: modalityCount, width: featureDim, kind)
+        let d = featureDim, M = modalityCount
+        concat.resize([batch, d * M])
+        for b in 0..<batch {
+            for m in 0..<M { (concat.data + b * d * M + m * d).update(from: features[m].data + b * d, count: d) }
+        }
+        let z = fcHidden.forward(concat)
+        activation.resize(z.shape)
+        Elementwise.relu(z.data, activation.data, z.count)
+        return fcOut.forward(activation)
+    }
+
+    public func backward(dLogits: Tensor) -> [Tensor] {
+        let d = featureDim, M = modalityCount
+        let da = fcOut.backward(dLogits)!
+        dHidden.resize(activation.shape)
+        Elementwise.reluBackward(y: activation.data, dy: da.data, dx: dHidden.data, activation.count)
+        let dConcat = fcHidden.backward(dHidden)!
+        for m in 0..<M {
+            grads[m].resize([batch, d])
+            for b in 0..<batch { (grads[m].data + b * d).update(from: dConcat.data + b * d * M + m * d, count: d) }
+        }
+        return grads
+    }
+}
