@@ -24,6 +24,8 @@ enum TrainCommand {
       --classes N       classes (default 8)
       --size N          audio 1xNxN and visual 3xNxN inputs (default 32)
       --width N         ResNet18 base width, 64 = standard (default 8)
+      --fusion F        fusion head: concat (default, the paper), sum, film, gated, mlp
+      --fusion-hidden N hidden units of the mlp fusion (default 256)
       --epochs N        epochs in all (default 6)
       --curriculum C    conventional (default), spice-e, spice-s, bss, ogm-ge
       --warmup N        warm-up epochs of plain shuffling before the curriculum (default 0)
@@ -56,7 +58,7 @@ enum TrainCommand {
                                               "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                               "checkpoint-every", "keep-checkpoints",
                                               "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                              "train", "test", "frame-size", "dump-scores"],
+                                              "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden"],
                               switches: ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"])
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
@@ -118,8 +120,12 @@ enum TrainCommand {
             comm.failTogether("the global batch (\(comm.size) ranks x \(config.batchSize)) is larger than the \(train.count) training samples: "
                               + "use a smaller --batch, fewer ranks or --remainder wrap", code: 2)
         }
+        guard let fusion = FusionKind(rawValue: a.string("fusion", default: "concat")) else {
+            throw UsageError("--fusion must be one of \(FusionKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let model = MultimodalModel(modalities: train.shapes.map { Modality(name: $0.name, channels: $0.channels, frames: $0.frames) },
-                                    classes: train.classes, width: width)
+                                    classes: train.classes, width: width, fusion: fusion,
+                                    fusionHidden: try a.int("fusion-hidden", default: 256, min: 1))
         model.initialize(seed: config.seed)
         let shapeText = train.shapes.map { "\($0.name) \($0.frames > 1 ? "\($0.frames)x" : "")\($0.channels)x\($0.height)x\($0.width)" }
             .joined(separator: " + ")
@@ -130,7 +136,7 @@ enum TrainCommand {
         }
         let trainer = Trainer(model: model, config: config, comm: comm)
         do {
-            let description = "\(dataDescription)|\(shapeText)|classes=\(train.classes)|width=\(width)"
+            let description = "\(dataDescription)|\(shapeText)|classes=\(train.classes)|width=\(width)|fusion=\(fusion)"
             try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
                 if let refresh = r.refresh { print("  " + refresh) }
