@@ -16,12 +16,14 @@
 /// Tiles are taken in (image, tile row, tile column) order over the whole batch and processed in
 /// chunks, so the transformed input V and product M of one chunk stay in cache between the input
 /// transform, the 16 GEMMs and the output transform. Tiles on the right / bottom border of odd-sized
-/// planes read zero padding and write only their valid outputs.
+/// planes read zero padding and produce only their valid outputs. All writes stay inside the
+/// output planes being computed, so separate calls on separate images (with separate workspaces)
+/// may run concurrently.
 ///
 /// - backward data is the same convolution of dy with the kernels rotated 180 degrees and Cin/Cout
 ///   swapped. Rotating g reverses G's columns, which only swaps G's rows 0 and 3, so the rotated
-///   kernel's transform is U with tile positions 0 <-> 3 swapped in both directions: the forward U is
-///   reused with permuted positions and transposed GEMMs.
+///   kernel's transform is U with tile positions 0 <-> 3 swapped in both directions: backwardData
+///   computes the forward pass's U and reads it with permuted positions and transposed GEMMs.
 /// - backward weight works in the tile domain: with dM = A dY A^T (the adjoint of the output
 ///   transform; dY is zero outside the plane), dU_p = sum over tiles dM_p x V_p^T [Cout x Cin],
 ///   and dg = G^T dU G (the adjoint of the kernel transform).
@@ -32,14 +34,19 @@ public enum Winograd3x3 {
     }
 
     /// Floats of scratch the three entry points need (the same count serves all three):
-    /// 16 * Cin * Cout (transformed kernels) + 16 * (Cin + Cout) * ld (one chunk of transformed
-    /// tiles; ld = chunk + 16 rounded up to 16) + 6 * rowLength + 160 (padded rows, constants).
+    ///
+    ///     16 * (r16(Cin * Cout) + 16)              transformed kernels U (or dU)
+    ///   + 16 * ((Cin + Cout) * ld + 32)            one chunk of transformed tiles V and M (or dM)
+    ///   + 16 + (H + 3) * 2 * r16(ceil(W / 2) + 5)  output staging, split input rows of one plane
+    ///
+    /// with r16 = round up to a multiple of 16, ld = r16(chunk + 4) and chunk = `chunkTiles(g)`
+    /// (at most 256). Batch 16 at 56x56x64: 0.50 M floats; 7x7x512: 8.65 M floats.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
         let p = WinogradPlan(g)
         return p.weightCount + p.tileBufferCount + p.scratchCount
     }
 
-    /// Tiles per chunk, as chosen for `g` (exposed for benchmarks and reports).
+    /// Tiles per chunk (the width of the 16 GEMMs), as chosen for `g`.
     public static func chunkTiles(_ g: ConvGeometry) -> Int { WinogradPlan(g).chunk }
 
     /// y = conv2d(x, w, stride 1, padding 1); y is overwritten.
@@ -48,20 +55,19 @@ public enum Winograd3x3 {
         precondition(supports(g), "Winograd3x3 needs a 3x3 stride-1 padding-1 convolution, got \(g)")
         let plan = WinogradPlan(g)
         let u = workspace, rest = workspace + plan.weightCount
-        plan.writeConstants(rest + plan.tileBufferCount)
-        plan.transformKernels(w, into: u, scratch: rest + plan.tileBufferCount)
+        plan.transformKernels(w, into: u)
         plan.convolve(inChannels: g.inChannels, outChannels: g.outChannels, x: x, u: u, rotated: false,
                       y: y, workspace: rest)
     }
 
-    /// dx = gradient of sum(dy * conv2d(x, w)) with respect to x; dx is overwritten.
+    /// dx = gradient of sum(dy * conv2d(x, w)) with respect to x; dx is overwritten (and must not
+    /// overlap dy, as y must not overlap x in `forward`).
     public static func backwardData(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                     dx: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         precondition(supports(g), "Winograd3x3 needs a 3x3 stride-1 padding-1 convolution, got \(g)")
         let plan = WinogradPlan(g)
         let u = workspace, rest = workspace + plan.weightCount
-        plan.writeConstants(rest + plan.tileBufferCount)
-        plan.transformKernels(w, into: u, scratch: rest + plan.tileBufferCount)
+        plan.transformKernels(w, into: u)
         plan.convolve(inChannels: g.outChannels, outChannels: g.inChannels, x: dy, u: u, rotated: true,
                       y: dx, workspace: rest)
     }
@@ -72,9 +78,8 @@ public enum Winograd3x3 {
         precondition(supports(g), "Winograd3x3 needs a 3x3 stride-1 padding-1 convolution, got \(g)")
         let plan = WinogradPlan(g)
         let du = workspace, rest = workspace + plan.weightCount
-        plan.writeConstants(rest + plan.tileBufferCount)
         plan.weightGradient(x: x, dy: dy, du: du, workspace: rest)
-        plan.untransformKernelGradient(du, into: dw, scratch: rest + plan.tileBufferCount)
+        plan.untransformKernelGradient(du, into: dw)
     }
 }
 
@@ -87,8 +92,8 @@ struct WinogradPlan {
     /// Tiles per chunk and the row stride of the chunk matrices (>= chunk + lanes: the vector
     /// transforms may spill up to `lanes - 1` columns past a chunk's last tile).
     let chunk: Int, ld: Int
-    /// A zero-padded copy of one input row: [0] is column -1, [1...width] the row, zeros after,
-    /// long enough for the widest vector load of the last tile column.
+    /// One input row split into odd and even columns, [e: rowLength / 2][o: rowLength / 2], each
+    /// half long enough for the widest vector load of the last tile column.
     let rowLength: Int
 
     init(_ g: ConvGeometry) {
@@ -97,49 +102,30 @@ struct WinogradPlan {
         tilesW = (width + 1) / 2
         tilesPerImage = ((height + 1) / 2) * tilesW
         tiles = batch * tilesPerImage
-        chunk = min(tiles, WinogradPlan.chunkTiles(channels: inChannels + outChannels))
+        chunk = min(tiles, WinogradPlan.chunkTiles(inChannels: inChannels, outChannels: outChannels))
         ld = roundUp16(chunk + winogradLanes)
-        rowLength = roundUp16(2 * tilesW + 2 * winogradLanes + 2)
+        rowLength = 2 * roundUp16(tilesW + winogradLanes + 1)
     }
 
-    /// Tiles per chunk: the chunk's V and M (16 * (Cin + Cout) floats per tile) are kept near a
-    /// fixed budget so they stay cache-resident, but never below a width where the GEMMs get thin.
-    nonisolated(unsafe) static var budgetOverride: Int? = nil
-    nonisolated(unsafe) static var minimumOverride: Int? = nil
-    static func chunkTiles(channels: Int) -> Int {
-        let budget = budgetOverride ?? (1 << 20)      // floats (4 MiB)
-        let minimum = minimumOverride ?? 256
-        return roundUp16(max(minimum, budget / (16 * channels)))
+    /// Tiles per chunk, i.e. the GEMM width N of the 16 products [Cout x Cin] x [Cin x N].
+    /// OpenBLAS (0.3.21, SkylakeX/Cooperlake kernels) runs products with M * N * K <= ~1e6 through its
+    /// unpacked small-matrix kernel, measured ~110 GFLOP/s against ~90 for the packed path at these
+    /// shapes; so small layers take the widest chunk that stays on that path (64x64: 192 tiles,
+    /// 128x128: 48), and wide layers 256 tiles (the packed path wants N >= 256 for 512 channels).
+    /// The transforms' cost hardly depends on the chunk (a chunk's V and M stay in L2/L3 either way).
+    static func chunkTiles(inChannels: Int, outChannels: Int) -> Int {
+        let small = (786_432 / max(1, inChannels * outChannels)) / 16 * 16
+        return small >= 32 ? min(small, 192) : 256
     }
 
-    var weightCount: Int { roundUp16(16 * inChannels * outChannels) }
-    var tileBufferCount: Int { 16 * (inChannels + outChannels) * ld }
-    /// Constants (2 x 16x9 transform matrices, 288 floats) then the zero row and 4 ring rows, then a
-    /// 2-row output staging area.
-    var scratchCount: Int { 320 + 5 * rowLength + 4 * winogradLanes }
-
-    /// The kernel transform as a 16x9 matrix, U_p = sum_e T[p][e] g_e with T[(a,b)][(i,j)] = G[a][i] G[b][j].
-    /// Its transpose is the adjoint dg = G^T dU G.
-    func writeConstants(_ scratch: UnsafeMutablePointer<Float>) {
-        let gm: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        for a in 0..<4 { for b in 0..<4 { for i in 0..<3 { for j in 0..<3 {
-            scratch[(a * 4 + b) * 9 + i * 3 + j] = gm[a][i] * gm[b][j]
-        } } } }
-    }
-
-    /// U[p][co][ci] = (G w[co][ci] G^T)_p: one GEMM [16 x 9] x w^T [9 x Cout*Cin].
-    func transformKernels(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Float>) {
-        let q = inChannels * outChannels
-        sgemm(transB: true, m: 16, n: q, k: 9, a: scratch, lda: 9, b: w, ldb: 9, c: u, ldc: q)
-    }
-
-    /// dw[co][ci][e] = sum_p dU[p][co][ci] T[p][e]: one GEMM dU^T [Cout*Cin x 16] x T [16 x 9].
-    func untransformKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>,
-                                   scratch: UnsafeMutablePointer<Float>) {
-        let q = inChannels * outChannels
-        sgemm(transA: true, m: q, n: 9, k: 16, a: du, lda: q, b: scratch, ldb: 9, c: dw, ldc: 9)
-    }
+    var weightCount: Int { 16 * kernelStride }
+    /// Distance between two tile positions' slices of a chunk buffer with `channels` rows. The extra
+    /// cache line keeps the 16 slices off the same cache sets (channels * ld * 4 bytes is often a
+    /// multiple of 4 KiB, and the transforms touch all 16 slices at once).
+    @inline(__always) func positionStride(_ channels: Int) -> Int { channels * ld + 16 }
+    var tileBufferCount: Int { 16 * (positionStride(inChannels) + positionStride(outChannels)) }
+    /// Output staging (two vector pairs), then the split rows of one input plane plus 3 zero rows.
+    var scratchCount: Int { roundUp16(4 * winogradLanes) + (height + 3) * rowLength }
 
     /// y [N, outC, H, W] = conv(x [N, inC, H, W]) with transformed kernels u. For the forward pass
     /// u[p] is [outC x inC]; with `rotated`, u holds the forward kernels' transform ([inC x outC]
@@ -147,19 +133,19 @@ struct WinogradPlan {
     /// positions 0 <-> 3 swapped along both tile axes.
     func convolve(inChannels k: Int, outChannels m: Int, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
                   rotated: Bool, y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        let v = workspace, prod = workspace + 16 * k * ld, scratch = workspace + tileBufferCount
+        let v = workspace, prod = workspace + 16 * positionStride(k), scratch = workspace + tileBufferCount
         var t0 = 0
         while t0 < tiles {
             let count = min(chunk, tiles - t0)
             transformInput(x, channels: k, first: t0, count: count, into: v, scratch: scratch)
             for p in 0..<16 {
-                let vp = v + p * k * ld, mp = prod + p * m * ld
+                let vp = v + p * positionStride(k), mp = prod + p * positionStride(m)
                 if rotated {
                     let a = p >> 2, b = p & 3
                     let src = (a == 0 ? 3 : a == 3 ? 0 : a) * 4 + (b == 0 ? 3 : b == 3 ? 0 : b)
-                    sgemm(transA: true, m: m, n: count, k: k, a: u + src * m * k, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
+                    sgemm(transA: true, m: m, n: count, k: k, a: u + src * kernelStride, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
                 } else {
-                    sgemm(m: m, n: count, k: k, a: u + p * m * k, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
+                    sgemm(m: m, n: count, k: k, a: u + p * kernelStride, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
                 }
             }
             transformOutput(prod, channels: m, first: t0, count: count, into: y, scratch: scratch)
@@ -170,7 +156,7 @@ struct WinogradPlan {
     /// dU[p] [Cout x Cin] = sum over chunks of dM_p [Cout x tiles] x V_p^T [tiles x Cin].
     func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                         workspace: UnsafeMutablePointer<Float>) {
-        let v = workspace, dm = workspace + 16 * inChannels * ld, scratch = workspace + tileBufferCount
+        let v = workspace, dm = workspace + 16 * positionStride(inChannels), scratch = workspace + tileBufferCount
         var t0 = 0
         while t0 < tiles {
             let count = min(chunk, tiles - t0)
@@ -178,8 +164,8 @@ struct WinogradPlan {
             transformOutputGradient(dy, channels: outChannels, first: t0, count: count, into: dm, scratch: scratch)
             for p in 0..<16 {
                 sgemm(transB: true, m: outChannels, n: inChannels, k: count,
-                      a: dm + p * outChannels * ld, lda: ld, b: v + p * inChannels * ld, ldb: ld,
-                      beta: t0 == 0 ? 0 : 1, c: du + p * outChannels * inChannels, ldc: inChannels)
+                      a: dm + p * positionStride(outChannels), lda: ld, b: v + p * positionStride(inChannels), ldb: ld,
+                      beta: t0 == 0 ? 0 : 1, c: du + p * kernelStride, ldc: inChannels)
             }
             t0 += count
         }

@@ -28,26 +28,26 @@ final class PlantedScoresTests: XCTestCase {
     func testScoresRecoverPlantedRedundantAndUniqueSamples() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spice-planted-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let synth = try MPIRunner.run(np: 1, ["synth", "--out", dir.path, "--samples", "384", "--test-samples", "96", "--seed", "4"])
+        let synth = try MPIRunner.run(np: 1, ["synth", "--out", dir.path, "--samples", "512", "--test-samples", "64", "--seed", "4", "--noise", "0.7"])
         XCTAssertEqual(synth.status, 0, synth.err)
         let dump = dir.appendingPathComponent("scores")
         let r = try MPIRunner.run(np: 2, ["train", "--train", dir.appendingPathComponent("train.h5").path,
-                                          "--test", dir.appendingPathComponent("test.h5").path, "--width", "4", "--batch", "16",
-                                          "--curriculum", "spice-e", "--warmup", "5", "--epochs", "7", "--refresh", "5",
+                                          "--test", dir.appendingPathComponent("test.h5").path, "--width", "8", "--batch", "16",
+                                          "--curriculum", "spice-e", "--warmup", "6", "--epochs", "7", "--refresh", "6",
                                           "--threads", "1", "--dump-scores", dump.path], timeout: 300)
         XCTAssertEqual(r.status, 0, r.err)
-        let text = try String(contentsOf: dump.appendingPathComponent("scores-epoch-6.csv"), encoding: .utf8)
+        let text = try String(contentsOf: dump.appendingPathComponent("scores-epoch-7.csv"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = lines[0]
         func column(_ name: String) -> Int { header.firstIndex(of: name)! }
         let rows = lines.dropFirst()
-        XCTAssertEqual(rows.count, 384)
+        XCTAssertEqual(rows.count, 512)
         let kind = column("kind")
         func aucOf(_ score: String, _ kinds: Set<String>) -> Double {
             auc(rows.map { (Double($0[column(score)])!, kinds.contains($0[kind])) })
         }
         let aR = aucOf("R_hat", ["redundant"]), aU = aucOf("U_hat", ["unique-audio", "unique-visual"]), aS = aucOf("S_hat", ["synergistic"])
-        print(String(format: "planted-score AUCs after 5 epochs: R %.3f  U %.3f  S %.3f", aR, aU, aS))
+        print(String(format: "planted-score AUCs after 6 epochs: R %.3f  U %.3f  S %.3f", aR, aU, aS))
         XCTAssertGreaterThan(aR, 0.8, "redundant samples should rank highest on R")
         XCTAssertGreaterThan(aU, 0.6, "unique samples should rank highest on U")
     }
