@@ -5,17 +5,24 @@
 /// wide matrix so the deep layers' small planes (7x7, 14x14) still give the GEMM a wide N.
 public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case perImage, batched
+    /// Winograd F(2x2,3x3): 3x3, stride 1, padding 1 only (most of ResNet18's FLOPs).
+    case winograd
 
-    /// Shape rule measured on config (b): batching pays once an image's plane is small.
+    /// Shape rule: Winograd wherever it applies (1.5-2.1x faster than im2col on every ResNet18
+    /// 3x3 layer, measured); otherwise batching pays once an image's plane is small.
     public static func automatic(for g: ConvGeometry) -> ConvAlgorithm {
-        g.outPlane <= 784 ? .batched : .perImage
+        if Winograd3x3.supports(g) { return .winograd }
+        return g.outPlane <= 784 ? .batched : .perImage
     }
+
+    public func supports(_ g: ConvGeometry) -> Bool { self != .winograd || Winograd3x3.supports(g) }
 
     /// Floats of scratch space the algorithm needs for this geometry.
     public func workspaceCount(_ g: ConvGeometry) -> Int {
         switch self {
         case .perImage: return g.isPointwise ? 0 : g.patchSize * g.outPlane
         case .batched: return (g.patchSize + g.outChannels) * g.batch * g.outPlane
+        case .winograd: return Winograd3x3.workspaceCount(g)
         }
     }
 }
@@ -25,10 +32,13 @@ public enum Conv2d {
     public static func forward(_ g: ConvGeometry, algorithm: ConvAlgorithm,
                                x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                y: UnsafeMutablePointer<Float>, workspace: Tensor) {
+        precondition(algorithm.supports(g), "\(algorithm) cannot run \(g)")
         let P = g.outPlane, K = g.patchSize, M = g.outChannels
         workspace.resize([max(1, algorithm.workspaceCount(g))])
         let ws = workspace.data
         switch algorithm {
+        case .winograd:
+            Winograd3x3.forward(g, x: x, w: w, y: y, workspace: ws)
         case .perImage:
             for n in 0..<g.batch {
                 let xn = x + n * g.inChannels * g.inPlane
@@ -53,10 +63,14 @@ public enum Conv2d {
                                 x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                 dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                                 workspace: Tensor) {
+        precondition(algorithm.supports(g), "\(algorithm) cannot run \(g)")
         let P = g.outPlane, K = g.patchSize, M = g.outChannels, inImage = g.inChannels * g.inPlane
         workspace.resize([max(1, algorithm.workspaceCount(g))])
         let ws = workspace.data
         switch algorithm {
+        case .winograd:
+            Winograd3x3.backwardWeight(g, x: x, dy: dy, dw: dw, workspace: ws)
+            if let dx { Winograd3x3.backwardData(g, dy: dy, w: w, dx: dx, workspace: ws) }
         case .perImage:
             for n in 0..<g.batch {
                 let xn = x + n * inImage, dyn = dy + n * M * P
