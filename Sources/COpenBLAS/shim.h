@@ -1,4 +1,28 @@
 #ifndef COPENBLAS_SHIM_H
 #define COPENBLAS_SHIM_H
 #include <cblas.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+#endif
+
+/// Flush denormal results to zero and treat denormal inputs as zero on this thread (x86 MXCSR
+/// FTZ|DAZ). Denormals make every float operation on them ~100x slower; values below 1.2e-38
+/// carry no information for training. Returns 1 when set, 0 on other architectures.
+static inline int spice_flush_denormals(void) {
+#if defined(__x86_64__)
+    _mm_setcsr(_mm_getcsr() | 0x8040);
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static inline int spice_flushes_denormals(void) {
+#if defined(__x86_64__)
+    return (_mm_getcsr() & 0x8040) == 0x8040;
+#else
+    return 0;
+#endif
+}
 #endif

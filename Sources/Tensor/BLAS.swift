@@ -25,4 +25,8 @@ public enum BLASInfo {
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
     public static var summary: String { "OpenBLAS \(coreName) kernels, \(threads) thread(s)" }
+
+    /// Sets flush-to-zero / denormals-are-zero on the calling thread (see the shim).
+    @discardableResult public static func flushDenormals() -> Bool { spice_flush_denormals() != 0 }
+    public static var flushesDenormals: Bool { spice_flushes_denormals() != 0 }
 }

@@ -49,14 +49,10 @@ public enum BatchNorm {
     /// y = x * a + b, then ReLU when `relu`.
     @inline(__always)
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float, _ b: Float, _ relu: Bool) {
-        let va = F16(repeating: a), vb = F16(repeating: b), zero = F16(repeating: 0)
-        var i = 0
         if relu {
-            while i + 16 <= n { store16(pointwiseMax(load16(x, i) * va + vb, zero), y, i); i += 16 }
-            while i < n { y[i] = max(0, x[i] * a + b); i += 1 }
+            for i in 0..<n { let v = x[i] * a + b; y[i] = v > 0 ? v : 0 }
         } else {
-            while i + 16 <= n { store16(load16(x, i) * va + vb, y, i); i += 16 }
-            while i < n { y[i] = x[i] * a + b; i += 1 }
+            for i in 0..<n { y[i] = x[i] * a + b }
         }
     }
 
@@ -65,33 +61,15 @@ public enum BatchNorm {
     @inline(__always)
     static func gradientSums(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ n: Int,
                              mean: Float, relu: Bool) -> (Float, Float) {
-        var s1 = F16(repeating: 0), s2 = F16(repeating: 0)
-        let vm = F16(repeating: mean), zero = F16(repeating: 0)
-        var i = 0
-        while i + 16 <= n {
-            var g = load16(dy, i)
-            if relu { g.replace(with: 0, where: load16(y, i) .<= zero); store16(g, dy, i) }
-            s1 += g
-            s2 += g * (load16(x, i) - vm)
-            i += 16
-        }
-        var a = s1.sum(), b = s2.sum()
-        while i < n {
-            if relu && y[i] <= 0 { dy[i] = 0 }
-            a += dy[i]; b += dy[i] * (x[i] - mean)
-            i += 1
-        }
-        return (a, b)
+        if relu { for i in 0..<n { dy[i] = maskPositive(dy[i], y[i]) } }
+        return (sum(dy, n), dotCentred(dy, x, n, shift: mean))
     }
 
     /// dx = k * (dy - a - (x - mean) * b)   (dx may alias dy)
     @inline(__always)
     static func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
                               mean: Float, k: Float, a: Float, b: Float) {
-        let vk = F16(repeating: k), va = F16(repeating: a), vb = F16(repeating: b), vm = F16(repeating: mean)
-        var i = 0
-        while i + 16 <= n { store16(vk * (load16(dy, i) - va - (load16(x, i) - vm) * vb), dx, i); i += 16 }
-        while i < n { dx[i] = k * (dy[i] - a - (x[i] - mean) * b); i += 1 }
+        for i in 0..<n { dx[i] = k * (dy[i] - a - (x[i] - mean) * b) }
     }
 
     /// Training backward. `dy` is the gradient of the (post-ReLU when fused) output `y`; it is

@@ -34,32 +34,22 @@ public enum MaxPool {
         }
     }
 
-    /// ResNet's stem pool: a horizontal 3-wide stride-2 max per input row (even/odd lanes of a
-    /// 32-float load), then a vertical 3-row max.
+    /// ResNet's stem pool: a horizontal 3-wide stride-2 max per input row, then a vertical 3-row
+    /// max. Rows are kept in a 3-slot ring so each input row is reduced once.
     static func forward3x3s2(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
-        var rows = [Float](repeating: 0, count: 3 * ow)
-        rows.withUnsafeMutableBufferPointer { rb in
-            let r = rb.baseAddress!
-            for plane in 0..<(g.batch * g.inChannels) {
-                let xp = x + plane * h * w, yp = y + plane * oh * ow
-                // hmax of input row iy goes to slot iy % 3; row -1 and row h are padding.
-                var have = -2
-                for oy in 0..<oh {
-                    let top = 2 * oy - 1
-                    for iy in max(top, have + 1)...min(top + 2, h - 1) where iy >= 0 {
-                        horizontalMax(xp + iy * w, w: w, ow: ow, into: r + (iy % 3) * ow)
-                        have = iy
-                    }
-                    let out = yp + oy * ow
-                    let rowsUsed = (max(top, 0)...min(top + 2, h - 1)).map { r + ($0 % 3) * ow }
-                    out.update(from: rowsUsed[0], count: ow)
-                    for extra in rowsUsed.dropFirst() {
-                        var i = 0
-                        while i + 16 <= ow { store16(pointwiseMax(load16(out, i), load16(extra, i)), out, i); i += 16 }
-                        while i < ow { out[i] = max(out[i], extra[i]); i += 1 }
-                    }
-                }
+        let ring = UnsafeMutablePointer<Float>.allocate(capacity: 3 * ow)
+        defer { ring.deallocate() }
+        for plane in 0..<(g.batch * g.inChannels) {
+            let xp = x + plane * h * w, yp = y + plane * oh * ow
+            var have = -1
+            for oy in 0..<oh {
+                let lo = max(0, 2 * oy - 1), hi = min(h - 1, 2 * oy + 1)
+                if have < lo - 1 { have = lo - 1 }
+                while have < hi { have += 1; horizontalMax(xp + have * w, w: w, ow: ow, into: ring + (have % 3) * ow) }
+                let out = yp + oy * ow
+                out.update(from: ring + (lo % 3) * ow, count: ow)
+                if lo < hi { for r in (lo + 1)...hi { let src = ring + (r % 3) * ow; for i in 0..<ow { out[i] = fastMax(out[i], src[i]) } } }
             }
         }
     }
@@ -67,21 +57,16 @@ public enum MaxPool {
     /// dst[ox] = max(src[2ox-1], src[2ox], src[2ox+1]) over the valid columns.
     @inline(__always)
     static func horizontalMax(_ src: UnsafePointer<Float>, w: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
-        var ox = 0
-        // Vector body: reads src[2ox-2 ..< 2ox+32], all inside the row.
-        if ow > 1 {
-            ox = 1
-            while ox + 16 <= ow && 2 * ox + 32 <= w {
-                let a = UnsafeRawPointer(src + 2 * ox - 2).loadUnaligned(as: SIMD32<Float>.self)
-                let b = UnsafeRawPointer(src + 2 * ox).loadUnaligned(as: SIMD32<Float>.self)
-                store16(pointwiseMax(pointwiseMax(a.oddHalf, b.evenHalf), b.oddHalf), dst, ox)
-                ox += 16
+        dst[0] = w > 1 ? fastMax(src[0], src[1]) : src[0]
+        // Interior outputs have all three columns inside the row.
+        let interior = min(ow, (w - 2) / 2 + 1)
+        if interior > 1 { for o in 1..<interior { dst[o] = fastMax(fastMax(src[2 * o - 1], src[2 * o]), src[2 * o + 1]) } }
+        if interior < ow {
+            for o in max(1, interior)..<ow {
+                var m = src[2 * o - 1]
+                if 2 * o < w { m = fastMax(m, src[2 * o]) }
+                dst[o] = m
             }
-        }
-        for o in 0..<ow where o == 0 || o >= ox {
-            var m = -Float.infinity
-            for ix in max(0, 2 * o - 1)...min(w - 1, 2 * o + 1) { m = max(m, src[ix]) }
-            dst[o] = m
         }
     }
 

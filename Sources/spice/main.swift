@@ -3,6 +3,8 @@ import Tensor
 
 // Must run before anything else touches BLAS: may re-exec this process with faster kernels.
 FastBLASCore.ensure()
+// Denormal floats make arithmetic on them ~100x slower and carry nothing for training.
+BLASInfo.flushDenormals()
 
 let version = "0.1.0"
 
