@@ -15,6 +15,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi", providers: [.apt(["libhdf5-openmpi-dev"])]),
+        // PNG and JPEG decoding for `spice prepare` (Debian: libpng-dev, libjpeg62-turbo-dev).
+        .systemLibrary(name: "CImage", pkgConfig: "libpng", providers: [.apt(["libpng-dev", "libjpeg62-turbo-dev"])]),
 
         // Tensor kernels: buffers, GEMM, convolution, normalisation, pooling, losses.
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
@@ -23,7 +25,7 @@ let package = Package(
         // Communication: the only code that calls MPI.
         .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: fast),
         // Datasets: in-memory samples and the generated demo data (HDF5 comes with the data issue).
-        .target(name: "Data", dependencies: ["CHDF5", "Tensor"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CHDF5", "CImage", "Tensor"], swiftSettings: fast),
         // The curriculum: scores, normalisation, orders and plans, metrics. No MPI, no model.
         .target(name: "Curriculum", dependencies: ["Tensor"], swiftSettings: fast),
         // The training loop, metrics and the benchmark.

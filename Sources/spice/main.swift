@@ -14,6 +14,7 @@ usage: spice <command> [options]
 commands:
   train     train the multimodal model (HDF5 data, or a short run on a generated dataset)
   synth     write a generated dataset with planted redundant/unique/synergistic structure
+  prepare   convert real data (AV-Digits, manifests of WAV/PNG/JPEG, CREMA-D ratings) to HDF5
   bench     time the training step and forward pass on the PyTorch anchor configurations
   --version print the version and the BLAS kernels in use
 
@@ -36,6 +37,8 @@ do {
         try BenchCommand.run(rest)
     case "synth":
         try SynthCommand.run(rest)
+    case "prepare":
+        try PrepareCommand.run(rest)
     default:
         throw UsageError("unknown command '\(command)'\n\n\(usage)")
     }
