@@ -24,6 +24,25 @@ public enum ScoringPass {
         (count * rank / size)..<(count * (rank + 1) / size)
     }
 
+    /// The fused and unimodal logits of the samples in `range` (forward passes in the model's
+    /// current mode), row-major [count x classes], with their labels.
+    public static func logits(model: MultimodalModel, data: SampleSource, range: Range<Int>, batchSize: Int, epoch: Int,
+                              training: Bool) throws -> (fused: [Float], unimodal: [[Float]], labels: [Int32]) {
+        let inputs = model.modalities.map { _ in Tensor(shape: [0]) }
+        var fused: [Float] = [], uni: [[Float]] = model.modalities.map { _ in [] }, labels: [Int32] = []
+        fused.reserveCapacity(range.count * model.classes)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + batchSize, range.upperBound)
+            labels += try data.gather(Array(start..<end)[...], into: inputs, epoch: epoch, training: training)
+            let logits = model.forward(inputs)
+            fused += logits.fusion.array
+            for m in 0..<uni.count { uni[m] += logits.unimodal[m].array }
+            start = end
+        }
+        return (fused, uni, labels)
+    }
+
     public static func run(model: MultimodalModel, data: SampleSource, comm: Communicator, batchSize: Int, epoch: Int,
                            trainingAugmentation: Bool, synergy: SynergyForm, details wantDetails: Bool = false) throws -> Gathered {
         let t0 = monotonicSeconds()
@@ -31,20 +50,9 @@ public enum ScoringPass {
         let wasTraining = model.encoders.first.map { $0.bn1.training } ?? false
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
-        let inputs = model.modalities.map { _ in Tensor(shape: [0]) }
         let c = model.classes
-        var fused: [Float] = [], uni: [[Float]] = model.modalities.map { _ in [] }, labels: [Int32] = []
-        fused.reserveCapacity(range.count * c)
-        var start = range.lowerBound
-        let all = Array(0..<data.count)
-        while start < range.upperBound {
-            let idx = all[start..<min(start + batchSize, range.upperBound)]
-            labels += try data.gather(idx, into: inputs, epoch: epoch, training: trainingAugmentation)
-            let logits = model.forward(inputs)
-            fused += logits.fusion.array
-            for m in 0..<uni.count { uni[m] += logits.unimodal[m].array }
-            start += batchSize
-        }
+        let (fused, uni, labels) = try logits(model: model, data: data, range: range, batchSize: batchSize, epoch: epoch,
+                                              training: trainingAugmentation)
         let M = model.modalities.count
         var local = PIDScores(redundancy: [], unique: [], synergy: [])
         var localBSS = BSSMeasures(loss: [], similarity: [])

@@ -52,17 +52,8 @@ public final class Trainer {
         defer { setTrainingMode() }
         let range = ScoringPass.shard(count: data.count, rank: comm.rank, size: comm.size)
         let c = model.classes, M = model.modalities.count
-        var fused: [Float] = [], uni: [[Float]] = model.modalities.map { _ in [] }, labels: [Int32] = []
-        var start = range.lowerBound
-        let all = Array(0..<data.count)
-        while start < range.upperBound {
-            let idx = all[start..<min(start + batchSize, range.upperBound)]
-            labels += try data.gather(idx, into: inputs, epoch: epoch, training: false)
-            let logits = model.forward(inputs)
-            fused += logits.fusion.array
-            for m in 0..<M { uni[m] += logits.unimodal[m].array }
-            start += batchSize
-        }
+        let (fused, uni, labels) = try ScoringPass.logits(model: model, data: data, range: range, batchSize: batchSize,
+                                                          epoch: epoch, training: false)
         let gFused = comm.gatherv(fused), gLabels = comm.gatherv(labels)
         let gUni = uni.map { comm.gatherv($0) }
         // Rank 0 computes; the figures travel as doubles.

@@ -10,7 +10,12 @@ import Curriculum
 /// dataset — the README's default job until HDF5 data and configs land.
 enum TrainCommand {
     static let help = """
-    usage: spice train [options]        (under mpirun: mpirun -np N spice train ...)
+    usage: spice train [--config FILE ...] [--set key=value ...] [options]
+           (under mpirun: mpirun -np N spice train ..., or launch/local N train ...)
+
+    A config is a JSON object of these options (keys without the dashes, optionally grouped in
+    sections such as "data" and "cluster"); several --config files merge in order, --set and
+    options on the command line override them (see cluster-configs/).
 
     Trains the multimodal model (one ResNet18 encoder per modality, fusion + unimodal heads) on
     HDF5 data (--train/--test, see docs/data-format.md; `spice synth` makes some) or, without
@@ -53,13 +58,15 @@ enum TrainCommand {
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
 
+    static let options: Set<String> = ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
+                                       "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
+                                       "checkpoint-every", "keep-checkpoints",
+                                       "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
+                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden"]
+    static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"]
+
     static func run(_ argv: [String]) throws {
-        let a = try Arguments(argv, options: ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
-                                              "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
-                                              "checkpoint-every", "keep-checkpoints",
-                                              "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                              "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden"],
-                              switches: ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"])
+        let a = try Arguments(try ConfigFile.expand(argv, options: options, switches: switches), options: options, switches: switches)
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
@@ -140,9 +147,9 @@ enum TrainCommand {
             try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
                 if let refresh = r.refresh { print("  " + refresh) }
-                print(String(format: "epoch %d  %@  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  mAP %.3f  F1 %.3f  %.1f samples/s",
-                             r.epoch + 1, r.phase, r.steps, r.learningRate, r.loss, r.trainAccuracy, r.test.accuracy,
-                             r.test.meanAveragePrecision, r.test.macroF1, r.samplesPerSecond))
+                print(String(format: "epoch %d  %@  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  mAP %.3f  F1 %.3f  "
+                             + "updates %d  %.1f samples/s", r.epoch + 1, r.phase, r.steps, r.learningRate, r.loss, r.trainAccuracy,
+                             r.test.accuracy, r.test.meanAveragePrecision, r.test.macroF1, r.gradientUpdates, r.samplesPerSecond))
             }
         } catch {
             comm.fail("\(error)")

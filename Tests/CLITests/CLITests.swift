@@ -66,3 +66,45 @@ extension CLITests {
         XCTAssertTrue(r.out.contains("Haswell"), r.out)
     }
 }
+
+extension CLITests {
+    func writeConfig(_ json: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("spice-config-\(UUID().uuidString).json")
+        try json.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testConfigFileErrorsNameTheKey() throws {
+        let cases: [(String, String)] = [
+            (#"{"data": {"epoch": 3}}"#, "'data.epoch' is not a known key (did you mean 'epochs'?)"),
+            (#"{"freeze-bn": 1}"#, "'freeze-bn' must be true or false"),
+            (#"{"lr": {"x": 1}, "epochs": [1, {}]}"#, "'epochs' must be a string, a number or a list"),
+            (#"[1, 2]"#, "top level must be a JSON object"),
+            (#"{"epochs": "#, "not valid JSON"),
+            (#"{"batch": -3}"#, "--batch expects an integer >= 1"),
+        ]
+        for (json, message) in cases {
+            let path = try writeConfig(json)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let r = try run(["train", "--config", path])
+            XCTAssertEqual(r.status, 2, json)
+            XCTAssertTrue(r.err.contains(message), "\(json): \(r.err)")
+        }
+        let missing = try run(["train", "--config", "/nonexistent/x.json"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.err.contains("cannot read"), missing.err)
+    }
+
+    /// Sections merge, later files and --set override earlier ones, explicit options override all.
+    func testConfigLayersAndOverrides() throws {
+        let a = try writeConfig(#"{"model": {"width": 2, "size": 16}, "schedule": {"epochs": 5, "samples": 64, "batch": 16}}"#)
+        let b = try writeConfig(#"{"cluster": {"threads": 1}, "epochs": 3}"#)
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        let r = try run(["train", "--config", a, "--config", b, "--set", "epochs=2", "--batch", "8"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let epochs = r.out.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        XCTAssertEqual(epochs.count, 2, r.out)
+        XCTAssertTrue(epochs[0].contains("steps 8"), r.out)   // 64 samples / batch 8
+        XCTAssertTrue(r.out.contains("width 2"), r.out)
+    }
+}
