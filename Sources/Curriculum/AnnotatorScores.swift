@@ -46,3 +46,33 @@ public enum HybridWeighting: String, Sendable, CaseIterable {
         }
     }
 }
+
+extension AnnotatorResponses {
+    /// Distributions from per-modality "fraction of raters who perceived the true class" (the
+    /// SPICE data format's ratings, [N x M] row-major): p_m puts c_m on the label and spreads
+    /// 1 - c_m evenly over the other classes. Without a rating of the fused (all-modality)
+    /// presentation, the fused confidence is the noisy-OR 1 - prod_m (1 - c_m): an observer who
+    /// sees every modality perceives the class when any modality conveys it. Documented in
+    /// docs/curriculum.md.
+    public static func predictions(correctFractions: [Float], labels: [Int32], modalities: Int, classes: Int,
+                                   fusedFractions: [Float]? = nil) -> ModalityPredictions {
+        let n = labels.count
+        precondition(correctFractions.count == n * modalities, "\(correctFractions.count) ratings for \(n) samples x \(modalities)")
+        precondition(classes >= 2, "need at least two classes")
+        func row(_ c: Float, _ y: Int32, into out: inout [Float]) {
+            let c = min(max(c, 0), 1), rest = (1 - c) / Float(classes - 1)
+            for k in 0..<classes { out.append(k == Int(y) ? c : rest) }
+        }
+        var uni = [[Float]](repeating: [], count: modalities), fused: [Float] = []
+        for i in 0..<n {
+            var missAll: Float = 1
+            for m in 0..<modalities {
+                let c = correctFractions[i * modalities + m]
+                row(c, labels[i], into: &uni[m])
+                missAll *= 1 - min(max(c, 0), 1)
+            }
+            row(fusedFractions?[i] ?? 1 - missAll, labels[i], into: &fused)
+        }
+        return ModalityPredictions(unimodal: uni, fused: fused, classes: classes)
+    }
+}

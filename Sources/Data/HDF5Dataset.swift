@@ -495,6 +495,9 @@ public final class HDF5Dataset: SampleSource {
 }
 
 extension HDF5Dataset: SampleMetadata {
+    public var annotatorRatings: [Float]? { ratings }
+    public var sampleLabels: [Int32] { labels }
+
     public var kindNames: [String]? {
         guard let kinds else { return nil }
         let names = modalities.map(\.spec.name)

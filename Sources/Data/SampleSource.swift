@@ -25,4 +25,8 @@ extension InMemoryDataset: SampleSource {
 public protocol SampleMetadata {
     /// Planted interaction kind per sample (see DataFormat kind codes), nil when unknown.
     var kindNames: [String]? { get }
+    /// Annotator ratings [N x M] row-major: per modality the fraction of raters who perceived the
+    /// true class; nil when the data has none.
+    var annotatorRatings: [Float]? { get }
+    var sampleLabels: [Int32] { get }
 }

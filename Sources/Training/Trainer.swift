@@ -182,6 +182,22 @@ public final class Trainer {
         for i in 0..<g.count { g.data[i] = g.data[i] * coeff[m] + (std > 0 ? std * rng.normal() : 0) }
     }
 
+    /// Annotator and hybrid curricula: static scores from the data's annotator ratings, set once.
+    func setAnnotatorScores(_ train: SampleSource) throws {
+        switch config.curriculum.source {
+        case .model: return
+        case .annotator, .hybrid: break
+        }
+        guard let meta = train as? SampleMetadata, let ratings = meta.annotatorRatings else {
+            throw PlanError("the annotator / hybrid curriculum needs annotator ratings in the training data "
+                            + "(a 'ratings' dataset: spice prepare ratings, or spice synth)")
+        }
+        guard comm.isRoot else { return }
+        let p = AnnotatorResponses.predictions(correctFractions: ratings, labels: meta.sampleLabels,
+                                               modalities: model.modalities.count, classes: model.classes)
+        planner.setAnnotatorScores(PIDScorer.scores(p, labels: meta.sampleLabels, synergy: config.curriculum.synergy))
+    }
+
     func dumpPlan(_ dir: String, epoch: Int, global: [Int]?, mine: [Int]) {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func write(_ name: String, _ v: [Int]) {
@@ -197,6 +213,7 @@ public final class Trainer {
         let fingerprint = config.fingerprint(model: modelDescription)
         planner = CurriculumPlanner(count: train.count, method: config.curriculum.method, schedule: config.curriculum.schedule,
                                     seed: config.seed, source: config.curriculum.source, minimumStageCount: comm.size * config.batchSize)
+        try setAnnotatorScores(train)
         var startEpoch = 0
         if config.resume, let dir = config.runDirectory { startEpoch = resumeFromCheckpoint(dir, fingerprint: fingerprint) }
         // A resumed curriculum run needs the scores of the last refresh before its first epoch.

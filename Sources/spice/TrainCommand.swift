@@ -34,6 +34,8 @@ enum TrainCommand {
       --epochs N        epochs in all (default 6)
       --curriculum C    conventional (default), spice-e, spice-s, bss, ogm-ge
       --warmup N        warm-up epochs of plain shuffling before the curriculum (default 0)
+      --scores S        where SPICE-E/S scores come from: model (default), annotator (the data's
+                        ratings, static), hybrid-linear / hybrid-cosine (eq. 20 mix over the curriculum)
       --refresh K       rescore every K curriculum epochs (default 2; first refresh after warm-up)
       --synergy F       synergy score: paper (default) or reference
       --redraw R        SPICE-E order: epoch (default, the paper) or refresh (the reference code)
@@ -62,7 +64,7 @@ enum TrainCommand {
                                        "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                        "checkpoint-every", "keep-checkpoints",
                                        "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden"]
+                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores"]
     static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"]
 
     static func run(_ argv: [String]) throws {
@@ -187,6 +189,19 @@ enum TrainCommand {
         case let f: throw UsageError("--synergy must be 'paper' or 'reference', got '\(f)'")
         }
         c.scoreWithTrainingAugmentation = a.has("score-augmentation")
+        switch a.string("scores", default: "model") {
+        case "model": c.source = .model
+        case "annotator": c.source = .annotator
+        case "hybrid-linear": c.source = .hybrid(.linear)
+        case "hybrid-cosine": c.source = .hybrid(.cosine)
+        case let v: throw UsageError("--scores must be model, annotator, hybrid-linear or hybrid-cosine, got '\(v)'")
+        }
+        if c.source != .model {
+            switch c.method {
+            case .spiceE, .spiceS: break
+            default: throw UsageError("--scores \(a.string("scores", default: "")) needs --curriculum spice-e or spice-s")
+            }
+        }
         return c
     }
 

@@ -108,3 +108,31 @@ extension CLITests {
         XCTAssertTrue(r.out.contains("width 2"), r.out)
     }
 }
+
+extension CLITests {
+    /// Annotator and hybrid curricula use the data's ratings (synth writes simulated ones); data
+    /// without ratings is refused with a message naming what is missing.
+    func testAnnotatorCurriculaUseTheDataRatings() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spice-ann-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertEqual(try run(["synth", "--out", dir.path, "--samples", "96", "--test-samples", "32"]).status, 0)
+        let common = ["train", "--train", dir.appendingPathComponent("train.h5").path, "--test", dir.appendingPathComponent("test.h5").path,
+                      "--width", "2", "--epochs", "4", "--warmup", "1", "--refresh", "1", "--batch", "8", "--threads", "1"]
+        for scores in ["annotator", "hybrid-linear"] {
+            let r = try run(common + ["--curriculum", "spice-s", "--scores", scores])
+            XCTAssertEqual(r.status, 0, "\(scores): \(r.err)")
+            let steps = r.out.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line -> Int? in
+                let f = line.split(separator: " "); return f.firstIndex(of: "steps").map { Int(f[$0 + 1])! }
+            }
+            XCTAssertEqual(steps.count, 4, r.out)
+            // Warm-up trains on everything; SPICE-S stage R on the R bin only.
+            XCTAssertEqual(steps[0], 12, r.out)
+            XCTAssertLessThan(steps[1], steps[0], r.out)
+        }
+        let bad = try run(["train", "--width", "2", "--size", "16", "--samples", "32", "--epochs", "1", "--curriculum", "spice-e", "--scores", "annotator"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("needs annotator ratings"), bad.err)
+        let wrongMethod = try run(common + ["--curriculum", "bss", "--scores", "annotator"])
+        XCTAssertEqual(wrongMethod.status, 2)
+    }
+}
