@@ -136,3 +136,17 @@ extension CLITests {
         XCTAssertEqual(wrongMethod.status, 2)
     }
 }
+
+extension CLITests {
+    /// Every shipped config uses only known keys with the right types.
+    func testShippedClusterConfigsAreValid() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("cluster-configs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
+        XCTAssertGreaterThanOrEqual(files.count, 4)
+        for f in files {
+            let r = try run(["train", "--config", dir.appendingPathComponent(f).path, "--help"])
+            XCTAssertEqual(r.status, 0, "\(f): \(r.err)")
+        }
+    }
+}
