@@ -69,3 +69,25 @@ public struct ScoreReport: Sendable, CustomStringConvertible {
         return lines.joined(separator: "\n")
     }
 }
+
+/// Spearman rank correlation (average ranks for ties); 0 when either side is constant.
+public func spearman(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count, "spearman of \(a.count) and \(b.count) values")
+    func ranks(_ v: [Float]) -> [Double] {
+        let order = v.indices.sorted { v[$0] < v[$1] }
+        var r = [Double](repeating: 0, count: v.count), i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+            for k in i...j { r[order[k]] = Double(i + j) / 2 }
+            i = j + 1
+        }
+        return r
+    }
+    let ra = ranks(a), rb = ranks(b), n = Double(a.count)
+    guard n > 1 else { return 0 }
+    let ma = ra.reduce(0, +) / n, mb = rb.reduce(0, +) / n
+    var num = 0.0, da = 0.0, db = 0.0
+    for i in 0..<a.count { num += (ra[i] - ma) * (rb[i] - mb); da += (ra[i] - ma) * (ra[i] - ma); db += (rb[i] - mb) * (rb[i] - mb) }
+    return da > 0 && db > 0 ? num / (da * db).squareRoot() : 0
+}

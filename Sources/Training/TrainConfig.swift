@@ -9,6 +9,10 @@ public struct CurriculumConfig: Sendable {
     public var synergy = SynergyForm.paper
     /// Score under training augmentation (the reference code) or evaluation preprocessing.
     public var scoreWithTrainingAugmentation = false
+    /// Take the scores from the forward passes of the epoch before each refresh (no extra pass).
+    public var harvestScores = false
+    /// Diagnostics: with harvesting, also run the scoring pass and report cost and rank agreement.
+    public var compareHarvest = false
     /// OGM-GE gradient modulation (alpha), nil when off.
     public var ogmAlpha: Float?
     /// OGM-GE's Gaussian enhancement: noise with the gradient's own standard deviation.
@@ -64,6 +68,6 @@ public struct TrainConfig: Sendable {
         let c = curriculum
         return "\(model)|batch=\(batchSize)|lr=\(learningRate)|m=\(momentum)|wd=\(weightDecay)|\(schedule)|\(remainder)|"
             + "\(gradientPrecision)|frozenBN=\(freezeBatchNorm)|seed=\(seed)|\(c.method)|\(c.source)|\(c.schedule)|\(c.synergy)|"
-            + "aug=\(c.scoreWithTrainingAugmentation)|ogm=\(String(describing: c.ogmAlpha))/\(c.ogmGaussian)"
+            + "aug=\(c.scoreWithTrainingAugmentation)|harvest=\(c.harvestScores)|ogm=\(String(describing: c.ogmAlpha))/\(c.ogmGaussian)"
     }
 }

@@ -116,8 +116,47 @@ public final class Trainer {
     lazy var planner = CurriculumPlanner(count: 0, method: .conventional, schedule: config.curriculum.schedule, seed: config.seed, source: .model)
 
     /// Scores before `epoch` when the schedule asks for it (rank 0 keeps them). Returns a log line.
+    let harvest = ScoreHarvest()
+
+    /// Whether this epoch's forward passes feed the next refresh.
+    func harvesting(epoch: Int) -> Bool {
+        guard config.curriculum.harvestScores, epoch + 1 < config.epochs, planner.needsScoring(before: epoch + 1) else { return false }
+        switch config.curriculum.method {
+        case .spiceE, .spiceS: return true
+        default: return false
+        }
+    }
+
+    /// Refresh from harvested scores (rank 0 gets them); with `compareHarvest`, also runs the
+    /// scoring pass and reports both costs and the rank agreement of R, U, S.
+    func refreshFromHarvest(_ train: SampleSource, epoch: Int) throws -> String? {
+        let harvestSeconds = comm.allreduce(harvest.seconds, op: .max)
+        let (scores, seen) = harvest.assemble(count: train.count, comm: comm)
+        harvest.reset()
+        var line: String? = nil
+        if let scores {
+            planner.setModelScores(scores)
+            line = String(format: "refresh before epoch %d from harvested scores: %d of %d samples seen, score arithmetic %.3f s; ",
+                          epoch + 1, seen, train.count, harvestSeconds) + ScoreReport(raw: scores, normalised: NormalisedScores(scores)).description
+        }
+        if config.curriculum.compareHarvest {
+            let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.evaluationBatchSize, epoch: epoch,
+                                        trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy)
+            if let pass = g.scores, let harvested = scores {
+                let rho = PIDComponent.allCases.map { spearman(pass.component($0), harvested.component($0)) }
+                let binsAgree = zip(StageBins(NormalisedScores(pass)).assignment, StageBins(NormalisedScores(harvested)).assignment)
+                    .filter { $0 == $1 }.count
+                line! += String(format: "\n  harvest vs scoring pass: pass %.2f s vs harvest %.3f s; Spearman R %.3f U %.3f S %.3f; "
+                                + "SPICE-S bins agree on %.1f%% of samples", g.seconds, harvestSeconds, rho[0], rho[1], rho[2],
+                                100 * Double(binsAgree) / Double(train.count))
+            }
+        }
+        return line
+    }
+
     func refreshScores(_ train: SampleSource, epoch: Int) throws -> String? {
         guard planner.needsScoring(before: epoch) else { return nil }
+        if config.curriculum.harvestScores && !harvest.isEmpty { return try refreshFromHarvest(train, epoch: epoch) }
         let g = try ScoringPass.run(model: model, data: train, comm: comm, batchSize: config.evaluationBatchSize, epoch: epoch,
                                     trainingAugmentation: config.curriculum.scoreWithTrainingAugmentation, synergy: config.curriculum.synergy,
                                     details: config.scoreDumpDirectory != nil)
@@ -233,13 +272,15 @@ public final class Trainer {
             // The next batches are read and augmented on a background thread while this one trains.
             let loader = PrefetchingLoader(source: train, batches: (0..<plan.steps).map { Array(plan.batch($0)) }, epoch: epoch, training: true)
             defer { loader.cancel() }
-            for _ in 0..<plan.steps {
+            let harvestNow = harvesting(epoch: epoch)
+            for s in 0..<plan.steps {
                 try injectFaults(step: globalStep)
                 globalStep += 1
                 guard let labels = try loader.next(into: inputs) else { comm.fail("the data loader ended before the epoch's last step") }
                 let logits = model.forward(inputs)
                 correct += Double(zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count)
                 lossSum += Double(model.loss(logits, labels: labels).total)
+                if harvestNow { harvest.record(model: model, batch: plan.batch(s), labels: labels, synergy: config.curriculum.synergy) }
                 let coeff = config.curriculum.ogmAlpha.map { ogmCoefficients(labels: labels, alpha: $0) }
                 if let coeff {
                     let step = globalStep

@@ -39,6 +39,9 @@ enum TrainCommand {
       --refresh K       rescore every K curriculum epochs (default 2; first refresh after warm-up)
       --synergy F       synergy score: paper (default) or reference
       --redraw R        SPICE-E order: epoch (default, the paper) or refresh (the reference code)
+      --harvest-scores  SPICE-E/S: take the scores from the training forward passes of the epoch before
+                        each refresh instead of a separate scoring pass
+      --compare-harvest with --harvest-scores, also run the pass and report both costs and agreement
       --score-augmentation   score under training augmentation (the reference code) instead of evaluation
       --ogm-alpha X     OGM-GE modulation strength (default 0.1 with --curriculum ogm-ge)
       --ogm-gaussian    OGM-GE Gaussian enhancement
@@ -65,7 +68,8 @@ enum TrainCommand {
                                        "checkpoint-every", "keep-checkpoints",
                                        "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
                                        "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores"]
-    static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian"]
+    static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian", "harvest-scores",
+                                        "compare-harvest"]
 
     static func run(_ argv: [String]) throws {
         let a = try Arguments(try ConfigFile.expand(argv, options: options, switches: switches), options: options, switches: switches)
@@ -189,6 +193,9 @@ enum TrainCommand {
         case let f: throw UsageError("--synergy must be 'paper' or 'reference', got '\(f)'")
         }
         c.scoreWithTrainingAugmentation = a.has("score-augmentation")
+        c.harvestScores = a.has("harvest-scores")
+        c.compareHarvest = a.has("compare-harvest")
+        if c.compareHarvest && !c.harvestScores { throw UsageError("--compare-harvest needs --harvest-scores") }
         switch a.string("scores", default: "model") {
         case "model": c.source = .model
         case "annotator": c.source = .annotator

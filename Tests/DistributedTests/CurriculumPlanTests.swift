@@ -43,3 +43,22 @@ final class CurriculumPlanTests: XCTestCase {
         }
     }
 }
+
+extension CurriculumPlanTests {
+    /// Harvested scores come from every rank's batches (gathered to rank 0); the comparison mode
+    /// reports the scoring pass's cost and the rank agreement with it.
+    func testHarvestedScoresUnderMPI() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spice-harvest-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertEqual(try MPIRunner.run(np: 1, ["synth", "--out", dir.path, "--samples", "96", "--test-samples", "32"]).status, 0)
+        let r = try MPIRunner.run(np: 2, ["train", "--train", dir.appendingPathComponent("train.h5").path,
+                                          "--test", dir.appendingPathComponent("test.h5").path, "--width", "2", "--batch", "8",
+                                          "--curriculum", "spice-e", "--warmup", "1", "--epochs", "3", "--refresh", "1", "--threads", "1",
+                                          "--harvest-scores", "--compare-harvest"])
+        XCTAssertEqual(r.status, 0, r.err)
+        // Warm-up epoch: 96 samples / global batch 16 = 6 steps, every sample seen once.
+        XCTAssertTrue(r.out.contains("from harvested scores: 96 of 96 samples seen"), r.out)
+        XCTAssertTrue(r.out.contains("harvest vs scoring pass"), r.out)
+        XCTAssertTrue(r.out.contains("Spearman R"), r.out)
+    }
+}
