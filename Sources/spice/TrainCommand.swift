@@ -150,12 +150,16 @@ enum TrainCommand {
         let trainer = Trainer(model: model, config: config, comm: comm)
         do {
             let description = "\(dataDescription)|\(shapeText)|classes=\(train.classes)|width=\(width)|fusion=\(fusion)"
+            var best = (acc: -1.0, epoch: 0)
             try trainer.run(train: train, test: test, modelDescription: description) { r in
                 guard comm.isRoot else { return }
+                if r.test.accuracy > best.acc { best = (r.test.accuracy, r.epoch + 1) }
                 if let refresh = r.refresh { print("  " + refresh) }
                 print(String(format: "epoch %d  %@  steps %d  lr %.4f  loss %.4f  train acc %.3f  test acc %.3f  mAP %.3f  F1 %.3f  "
                              + "updates %d  %.1f samples/s", r.epoch + 1, r.phase, r.steps, r.learningRate, r.loss, r.trainAccuracy,
-                             r.test.accuracy, r.test.meanAveragePrecision, r.test.macroF1, r.gradientUpdates, r.samplesPerSecond))
+                             r.test.accuracy, r.test.meanAveragePrecision, r.test.macroF1, r.gradientUpdates, r.samplesPerSecond)
+                      + String(format: "  best acc %.3f (epoch %d)  modality acc %@", best.acc, best.epoch,
+                               r.test.modalityAccuracy.map { String(format: "%.3f", $0) }.joined(separator: "/")))
             }
         } catch {
             comm.fail("\(error)")
