@@ -6,8 +6,9 @@ import Foundation
 ///   throw    - the rank throws an error at that step (a bug or bad data on one rank)
 ///   perturb  - the rank changes one parameter after that step (replicas silently diverge)
 ///   exit     - the rank exits immediately with status 3, without telling MPI (a crashed rank)
+///   nan      - the rank's input batch gets a NaN at that step (a bad sample or a numerical blow-up)
 public struct FaultInjection: Sendable {
-    public enum Kind: String, Sendable { case `throw`, perturb, exit }
+    public enum Kind: String, Sendable { case `throw`, perturb, exit, nan }
     public let rank: Int, step: Int, kind: Kind
 
     public static let current: FaultInjection? = {

@@ -68,6 +68,9 @@ public final class GradientReducer {
     }
 
     /// Call after backward, before the optimizer step: every gradient becomes the mean over ranks.
+    /// Call once per step before backward when the previous step's result has been read.
+    public func beginStep() { firstNonFinite = nil }
+
     public func finish() {
         if recording { buildBuckets() }
         let t0 = monotonicSeconds()
@@ -91,10 +94,17 @@ public final class GradientReducer {
         lastExposedSeconds = monotonicSeconds() - t0
     }
 
+    /// The first parameter whose local gradient (before averaging) was NaN or Inf in this step.
+    public private(set) var firstNonFinite: Parameter?
+
     /// Packs a bucket's gradients and starts its non-blocking allreduce.
     func start(_ bucket: Bucket, _ index: Int) {
         var o = 0
         for m in bucket.members { (bucket.buffer.data + o).update(from: m.grad.data, count: m.grad.count); o += m.grad.count }
+        // A NaN/Inf anywhere makes the sum non-finite; checked while the bucket is still in cache.
+        if firstNonFinite == nil && !sum(bucket.buffer.data, bucket.buffer.count).isFinite {
+            firstNonFinite = bucket.members.first { !sum($0.grad.data, $0.grad.count).isFinite } ?? bucket.members[0]
+        }
         let label = "gradient bucket \(index)"
         switch precision {
         case .float32:

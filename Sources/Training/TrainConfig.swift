@@ -20,6 +20,8 @@ public struct CurriculumConfig: Sendable {
     public init() {}
 }
 
+public enum NonFinitePolicy: String, Sendable { case stop, skip }
+
 /// Hyper-parameters of a training run (the reference recipe's defaults where it has them).
 public struct TrainConfig: Sendable {
     /// Samples per rank per step; the global batch is worldSize x this.
@@ -35,6 +37,8 @@ public struct TrainConfig: Sendable {
     /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
     public var freezeBatchNorm = false
     public var seed: UInt64 = 0
+    /// What a non-finite loss or gradient on any rank does: stop the job (default) or skip the step.
+    public var nonFinitePolicy = NonFinitePolicy.stop
     public var curriculum = CurriculumConfig()
     /// Where checkpoints go (nil: no checkpoints).
     public var runDirectory: String?

@@ -75,6 +75,67 @@ public final class Trainer {
         if f.fires(rank: comm.rank, step: step, .throw) { throw InjectedFault(description: "injected fault at step \(step)") }
         if f.fires(rank: comm.rank, step: step, .exit) { exit(3) }
         if f.fires(rank: comm.rank, step: step, .perturb) { model.fusion.outputBias.value[0] += 1e-3 }
+        if f.fires(rank: comm.rank, step: step, .nan) { injectNaN = true }
+    }
+
+    var injectNaN = false
+    /// Steps dropped under the `skip` policy.
+    public private(set) var skippedSteps = 0
+
+    /// Collective check before the update: every rank looks at its own loss and gradients (its
+    /// gradients before averaging would be better, but they leave during backward; after
+    /// averaging a NaN anywhere is a NaN everywhere, so the local check still sees it), and one
+    /// allreduce tells all ranks which rank went non-finite first. `stop` ends the job with that
+    /// rank's message naming epoch, step and the first non-finite tensor; `skip` drops the step on
+    /// every rank and counts it.
+    func stepIsFinite(loss: Float, epoch: Int, step: Int) -> Bool {
+        let names = model.namedState().parameters
+        func name(_ p: Parameter) -> String { names.first { $0.parameter === p }?.name ?? "a parameter" }
+        // This rank's own values: the loss, then its gradients before averaging (seen by the
+        // reducer while packing) — so the rank that produced the NaN is the one named.
+        var culprit: String? = loss.isFinite ? nil : "the loss (\(loss))"
+        if culprit == nil, let p = reducer?.firstNonFinite { culprit = "the gradient of \(name(p))" }
+        if culprit == nil, reducer == nil, let p = names.first(where: { !allFinite($0.parameter.grad.data, $0.parameter.grad.count) }) {
+            culprit = "the gradient of \(p.name)"
+        }
+        var averagedBad = false
+        if culprit == nil, reducer != nil {
+            averagedBad = names.contains { !allFinite($0.parameter.grad.data, $0.parameter.grad.count) }
+        }
+        let key = culprit != nil ? comm.rank : (averagedBad ? comm.size + comm.rank : 2 * comm.size)
+        let first = Int(comm.allreduce(Int64(key), op: .min))
+        if first == 2 * comm.size { return true }
+        let origin = first < comm.size ? first : first - comm.size
+        switch config.nonFinitePolicy {
+        case .skip:
+            if comm.isRoot {
+                FileHandle.standardError.write("spice: epoch \(epoch + 1) step \(step): non-finite values (from rank \(origin)); step skipped\n"
+                    .data(using: .utf8)!)
+            }
+            return false
+        case .stop:
+            let message = culprit.map { "epoch \(epoch + 1), step \(step): \($0) is not finite" }
+                ?? "epoch \(epoch + 1), step \(step): the averaged gradients are not finite (no rank's own values were)"
+            comm.requireAll(comm.rank != origin, message + "; stopping before the update (--non-finite skip drops such steps instead)",
+                            code: 1)
+            return false
+        }
+    }
+
+    /// NaN or Inf anywhere makes the (vectorised) sum non-finite; so would an overflow of finite
+    /// values past 3e38, which is as good a reason to stop.
+    func allFinite(_ p: UnsafePointer<Float>, _ n: Int) -> Bool { sum(p, n).isFinite }
+
+    /// Under the skip policy the BatchNorm running statistics of a dropped step are restored, so a
+    /// NaN batch cannot poison evaluation later.
+    lazy var bufferSnapshot: [Tensor] = model.namedState().buffers.map { $0.tensor.clone() }
+
+    func snapshotBuffers() {
+        for (snap, (_, t)) in zip(bufferSnapshot, model.namedState().buffers) { snap.data.update(from: t.data, count: t.count) }
+    }
+
+    func restoreBuffers() {
+        for (snap, (_, t)) in zip(bufferSnapshot, model.namedState().buffers) { t.data.update(from: snap.data, count: t.count) }
     }
 
     /// Loads the latest checkpoint on rank 0 and gives its state to every rank. Returns the
@@ -277,9 +338,13 @@ public final class Trainer {
                 try injectFaults(step: globalStep)
                 globalStep += 1
                 guard let labels = try loader.next(into: inputs) else { comm.fail("the data loader ended before the epoch's last step") }
+                if injectNaN { inputs[0].data[0] = .nan; injectNaN = false }
+                if config.nonFinitePolicy == .skip { snapshotBuffers() }
+                reducer?.beginStep()
                 let logits = model.forward(inputs)
                 correct += Double(zip(Trainer.predictions(logits), labels).filter { $0 == Int($1) }.count)
-                lossSum += Double(model.loss(logits, labels: labels).total)
+                let stepLoss = model.loss(logits, labels: labels).total
+                lossSum += Double(stepLoss)
                 if harvestNow { harvest.record(model: model, batch: plan.batch(s), labels: labels, synergy: config.curriculum.synergy) }
                 let coeff = config.curriculum.ogmAlpha.map { ogmCoefficients(labels: labels, alpha: $0) }
                 if let coeff {
@@ -291,6 +356,7 @@ public final class Trainer {
                     for (_, p) in model.namedState().parameters { modulate(p, coeff, step: globalStep) }
                 }
                 if let reducer { reducer.finish(); exposed += reducer.lastExposedSeconds }
+                if !stepIsFinite(loss: stepLoss, epoch: epoch, step: globalStep - 1) { skippedSteps += 1; restoreBuffers(); continue }
                 optimizer.step()
                 gradientUpdates += 1
             }

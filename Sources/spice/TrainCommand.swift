@@ -59,6 +59,8 @@ enum TrainCommand {
       --eval-batch N    samples per forward in scoring and evaluation (default 64)
       --dump-scores DIR write per-sample scores (CSV: c_m, D_m, R/U/S raw and normalised, bin, kind) at every refresh
       --dump-plan DIR   write each epoch's global order (rank 0) and every rank's indices to DIR
+      --non-finite P    a NaN/Inf loss or gradient on any rank: stop (default, names rank, step and tensor)
+                        or skip (drop the step on every rank and count it)
       --freeze-bn       keep BatchNorm in evaluation mode while training
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
@@ -67,7 +69,7 @@ enum TrainCommand {
                                        "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                        "checkpoint-every", "keep-checkpoints",
                                        "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores"]
+                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores", "non-finite"]
     static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian", "harvest-scores",
                                         "compare-harvest"]
 
@@ -96,6 +98,10 @@ enum TrainCommand {
             throw UsageError("--grad-precision must be float32 or bfloat16")
         }
         config.gradientPrecision = precision
+        guard let nf = NonFinitePolicy(rawValue: a.string("non-finite", default: "stop")) else {
+            throw UsageError("--non-finite must be stop or skip")
+        }
+        config.nonFinitePolicy = nf
         config.runDirectory = a.optional("run-dir")
         config.planDumpDirectory = a.optional("dump-plan")
         config.scoreDumpDirectory = a.optional("dump-scores")

@@ -101,3 +101,21 @@ final class DataParallelTests: XCTestCase {
         XCTAssertTrue(r.out.contains("identical on all 2 rank(s)"), r.out)
     }
 }
+
+extension DataParallelTests {
+    /// A NaN on one rank is caught collectively before the update: by default the job stops with
+    /// a message from the rank that produced it (epoch, step, tensor); with `skip` every rank drops
+    /// the step and the replicas stay identical.
+    func testNonFiniteValuesStopOrSkipCollectively() throws {
+        let stop = try MPIRunner.run(np: 2, tiny + ["--samples", "64", "--batch", "4"], env: ["SPICE_FAULT": "1:3:nan"], timeout: 60)
+        XCTAssertFalse(stop.timedOut)
+        XCTAssertNotEqual(stop.status, 0)
+        XCTAssertTrue(stop.err.contains("rank 1/2: epoch 1, step 3: the "), stop.err)
+        XCTAssertTrue(stop.err.contains("is not finite; stopping before the update"), stop.err)
+        let skip = try MPIRunner.run(np: 2, tiny + ["--samples", "64", "--batch", "4", "--non-finite", "skip"], env: ["SPICE_FAULT": "1:3:nan"])
+        assertClean(skip, "skip")
+        XCTAssertTrue(skip.err.contains("step 3: non-finite values (from rank 1); step skipped"), skip.err)
+        XCTAssertTrue(skip.out.contains("identical on all 2 rank(s)"), skip.out)
+        XCTAssertFalse(skip.out.contains("nan"), skip.out)
+    }
+}
