@@ -18,7 +18,7 @@ public enum ReduceOp: Sendable {
 
 extension Communicator {
     public func broadcast<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, root: Int = 0) {
-        check(MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), comm), "MPI_Bcast(\(count) x \(T.self), root \(root))")
+        check(guarded("MPI_Bcast", MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), comm)), "MPI_Bcast(\(count) x \(T.self), root \(root))")
     }
 
     public func broadcast<T: MPIElement>(_ array: inout [T], root: Int = 0) {
@@ -30,7 +30,7 @@ extension Communicator {
 
     /// In-place allreduce.
     public func allreduce<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum) {
-        check(MPI_Allreduce(cmpi_in_place(), buffer, Int32(count), T.mpiType, op.mpi, comm), "MPI_Allreduce(\(count) x \(T.self))")
+        check(guarded("MPI_Allreduce", MPI_Allreduce(cmpi_in_place(), buffer, Int32(count), T.mpiType, op.mpi, comm)), "MPI_Allreduce(\(count) x \(T.self))")
     }
 
     public func allreduce<T: MPIElement>(_ values: [T], op: ReduceOp = .sum) -> [T] {
@@ -57,14 +57,14 @@ extension Communicator {
                 out.withUnsafeMutableBufferPointer { recv in
                     counts!.withUnsafeBufferPointer { cb in
                         displs.withUnsafeBufferPointer { db in
-                            check(MPI_Gatherv(send.baseAddress, Int32(values.count), T.mpiType, recv.baseAddress, cb.baseAddress,
-                                              db.baseAddress, T.mpiType, Int32(root), comm), "MPI_Gatherv(root \(root))")
+                            check(guarded("MPI_Gatherv", MPI_Gatherv(send.baseAddress, Int32(values.count), T.mpiType, recv.baseAddress, cb.baseAddress,
+                                              db.baseAddress, T.mpiType, Int32(root), comm)), "MPI_Gatherv(root \(root))")
                         }
                     }
                 }
                 result = out
             } else {
-                check(MPI_Gatherv(send.baseAddress, Int32(values.count), T.mpiType, nil, nil, nil, T.mpiType, Int32(root), comm),
+                check(guarded("MPI_Gatherv", MPI_Gatherv(send.baseAddress, Int32(values.count), T.mpiType, nil, nil, nil, T.mpiType, Int32(root), comm)),
                       "MPI_Gatherv(root \(root))")
             }
         }
@@ -76,10 +76,10 @@ extension Communicator {
         var v = value
         if rank == root {
             var out = [T](unsafeUninitializedCapacity: size) { _, n in n = size }
-            out.withUnsafeMutableBufferPointer { check(MPI_Gather(&v, 1, T.mpiType, $0.baseAddress, 1, T.mpiType, Int32(root), comm), "MPI_Gather") }
+            out.withUnsafeMutableBufferPointer { check(guarded("MPI_Gather", MPI_Gather(&v, 1, T.mpiType, $0.baseAddress, 1, T.mpiType, Int32(root), comm)), "MPI_Gather") }
             return out
         }
-        check(MPI_Gather(&v, 1, T.mpiType, nil, 1, T.mpiType, Int32(root), comm), "MPI_Gather")
+        check(guarded("MPI_Gather", MPI_Gather(&v, 1, T.mpiType, nil, 1, T.mpiType, Int32(root), comm)), "MPI_Gather")
         return nil
     }
 
@@ -99,8 +99,8 @@ extension Communicator {
             flat.withUnsafeBufferPointer { send in
                 counts.withUnsafeBufferPointer { cb in
                     displs.withUnsafeBufferPointer { db in
-                        check(MPI_Scatterv(send.baseAddress, cb.baseAddress, db.baseAddress, T.mpiType, recv.baseAddress, myCount,
-                                           T.mpiType, Int32(root), comm), "MPI_Scatterv(root \(root))")
+                        check(guarded("MPI_Scatterv", MPI_Scatterv(send.baseAddress, cb.baseAddress, db.baseAddress, T.mpiType, recv.baseAddress, myCount,
+                                           T.mpiType, Int32(root), comm)), "MPI_Scatterv(root \(root))")
                     }
                 }
             }
@@ -114,7 +114,7 @@ extension Communicator {
         if rank == root && values.count != size { fail("scatter needs one value per rank on the root") }
         values.withUnsafeBufferPointer { send in
             out.withUnsafeMutableBufferPointer { recv in
-                check(MPI_Scatter(send.baseAddress, 1, T.mpiType, recv.baseAddress, 1, T.mpiType, Int32(root), comm), "MPI_Scatter")
+                check(guarded("MPI_Scatter", MPI_Scatter(send.baseAddress, 1, T.mpiType, recv.baseAddress, 1, T.mpiType, Int32(root), comm)), "MPI_Scatter")
             }
         }
         return out[0]

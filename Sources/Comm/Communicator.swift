@@ -62,7 +62,7 @@ public final class Communicator: @unchecked Sendable {
     /// whether all succeeded; failing ranks print their own message; all exit with `code` together.
     public func requireAll(_ ok: Bool, _ message: @autoclosure () -> String, code: Int32 = 1) {
         var flag: Int32 = ok ? 1 : 0
-        check(MPI_Allreduce(cmpi_in_place(), &flag, 1, cmpi_int32(), cmpi_min(), comm), "MPI_Allreduce(requireAll)")
+        check(guarded("MPI_Allreduce", MPI_Allreduce(cmpi_in_place(), &flag, 1, cmpi_int32(), cmpi_min(), comm)), "MPI_Allreduce(requireAll)")
         if flag == 1 { return }
         if !ok { FileHandle.standardError.write("spice: rank \(rank)/\(size): \(message())\n".data(using: .utf8)!) }
         finalize()
@@ -84,7 +84,7 @@ public final class Communicator: @unchecked Sendable {
         if finalized == 0 { check(MPI_Finalize(), "MPI_Finalize") }
     }
 
-    public func barrier() { check(MPI_Barrier(comm), "MPI_Barrier") }
+    public func barrier() { check(guarded("MPI_Barrier", MPI_Barrier(comm)), "MPI_Barrier") }
 
     public var processorName: String {
         var buf = [CChar](repeating: 0, count: Int(MPI_MAX_PROCESSOR_NAME) + 1)

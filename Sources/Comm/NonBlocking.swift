@@ -26,7 +26,7 @@ public final class PendingReduction {
 
     public func wait() {
         guard request != nil else { return }
-        communicator.check(MPI_Wait(&request, cmpi_status_ignore()), "MPI_Wait(\(what))")
+        communicator.check(communicator.guarded("MPI_Wait(\(what))", MPI_Wait(&request, cmpi_status_ignore())), "MPI_Wait(\(what))")
         request = nil
     }
 }

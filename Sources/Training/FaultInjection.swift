@@ -7,8 +7,9 @@ import Foundation
 ///   perturb  - the rank changes one parameter after that step (replicas silently diverge)
 ///   exit     - the rank exits immediately with status 3, without telling MPI (a crashed rank)
 ///   nan      - the rank's input batch gets a NaN at that step (a bad sample or a numerical blow-up)
+///   stall    - the rank stops responding (sleeps) without exiting (a hung node or file system)
 public struct FaultInjection: Sendable {
-    public enum Kind: String, Sendable { case `throw`, perturb, exit, nan }
+    public enum Kind: String, Sendable { case `throw`, perturb, exit, nan, stall }
     public let rank: Int, step: Int, kind: Kind
 
     public static let current: FaultInjection? = {

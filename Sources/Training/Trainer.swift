@@ -76,6 +76,7 @@ public final class Trainer {
         if f.fires(rank: comm.rank, step: step, .exit) { exit(3) }
         if f.fires(rank: comm.rank, step: step, .perturb) { model.fusion.outputBias.value[0] += 1e-3 }
         if f.fires(rank: comm.rank, step: step, .nan) { injectNaN = true }
+        if f.fires(rank: comm.rank, step: step, .stall) { while true { Thread.sleep(forTimeInterval: 3600) } }
     }
 
     var injectNaN = false
@@ -336,6 +337,7 @@ public final class Trainer {
             let harvestNow = harvesting(epoch: epoch)
             for s in 0..<plan.steps {
                 try injectFaults(step: globalStep)
+                Watchdog.shared.step = globalStep
                 globalStep += 1
                 guard let labels = try loader.next(into: inputs) else { comm.fail("the data loader ended before the epoch's last step") }
                 if injectNaN { inputs[0].data[0] = .nan; injectNaN = false }

@@ -61,6 +61,7 @@ enum TrainCommand {
       --dump-plan DIR   write each epoch's global order (rank 0) and every rank's indices to DIR
       --non-finite P    a NaN/Inf loss or gradient on any rank: stop (default, names rank, step and tensor)
                         or skip (drop the step on every rank and count it)
+      --watchdog-seconds N   end the job when a rank waits longer than N s in one MPI call (default 900; 0 = off)
       --freeze-bn       keep BatchNorm in evaluation mode while training
       --dump-parameters FILE   rank 0 writes the final parameters (float32, state order) to FILE
     """
@@ -69,7 +70,8 @@ enum TrainCommand {
                                        "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
                                        "checkpoint-every", "keep-checkpoints",
                                        "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
-                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores", "non-finite"]
+                                       "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores", "non-finite",
+                                       "watchdog-seconds"]
     static let switches: Set<String> = ["help", "freeze-bn", "resume", "score-augmentation", "ogm-gaussian", "harvest-scores",
                                         "compare-harvest"]
 
@@ -112,7 +114,9 @@ enum TrainCommand {
         if config.resume && config.runDirectory == nil { throw UsageError("--resume needs --run-dir DIR") }
         let threads = try a.int("threads", default: defaultThreadsPerRank(), min: 1)
 
+        let watchdog = try a.double("watchdog-seconds", default: 900, min: 0)
         let comm = Communicator.world()
+        Watchdog.shared.start(seconds: watchdog, rank: comm.rank, size: comm.size)
         BLASInfo.setThreads(threads)
         let train: SampleSource, test: SampleSource, dataDescription: String
         if let trainPath = a.optional("train") {

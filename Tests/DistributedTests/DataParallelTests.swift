@@ -119,3 +119,17 @@ extension DataParallelTests {
         XCTAssertFalse(skip.out.contains("nan"), skip.out)
     }
 }
+
+extension DataParallelTests {
+    /// A rank that stops responding (without exiting) would leave its peers waiting in a
+    /// collective forever; the watchdog names the call and the step and ends the job.
+    func testStalledRankIsCaughtByTheWatchdog() throws {
+        let r = try MPIRunner.run(np: 2, tiny + ["--samples", "64", "--batch", "4", "--watchdog-seconds", "3"],
+                                  env: ["SPICE_FAULT": "1:3:stall"], timeout: 60)
+        XCTAssertFalse(r.timedOut, "the job hung")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("rank 0/2: stalled"), r.err)
+        XCTAssertTrue(r.err.contains("at training step 3"), r.err)
+        XCTAssertLessThan(r.seconds, 30)
+    }
+}
