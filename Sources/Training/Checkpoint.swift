@@ -28,6 +28,7 @@ public enum Checkpoint {
 
     public struct CheckpointError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Test-only crash points (SPICE_CHECKPOINT_CRASH=before-rename | before-latest).
@@ -38,7 +39,8 @@ public enum Checkpoint {
     public static func name(epochsDone: Int) -> String { String(format: "epoch-%06d", epochsDone) }
 
     /// Writes a checkpoint and keeps the newest `keep` of them.
-    public static func save(runDir: String, model: Module, optimizer: SGD, state: State, keep: Int) throws {
+    public static func save(runDir: String, model: Module, optimizer: SGD, state: State, keep: Int,
+                            metadata: [String: String] = [:]) throws {
         let fm = FileManager.default
         let root = directory(runDir)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
@@ -49,7 +51,7 @@ public enum Checkpoint {
         var st = state
         let params = model.namedState().parameters
         let files: [(String, Data)] = [
-            ("model.safetensors", try SafeTensors.encode(model.stateDictEntries())),
+            ("model.safetensors", try SafeTensors.encode(model.stateDictEntries(), metadata: metadata.merging(["format": "pt"]) { a, _ in a })),
             ("optimizer.safetensors", try SafeTensors.encode(zip(params, optimizer.momentumBuffers).map {
                 ($0.0.name, SafeTensors.Value.float32(shape: $0.1.shape, values: $0.1.array))
             })),
@@ -76,6 +78,26 @@ public enum Checkpoint {
         // Retention: complete checkpoints only, oldest first.
         let all = (try fm.contentsOfDirectory(atPath: root.path)).filter { $0.hasPrefix("epoch-") && !$0.hasSuffix(".tmp") }.sorted()
         for old in all.dropLast(max(1, keep)) { try? fm.removeItem(at: root.appendingPathComponent(old)) }
+    }
+
+    /// The verified bytes of the latest checkpoint's model.safetensors and its directory.
+    public static func latestModelFile(runDir: String) throws -> (data: Data, directory: String) {
+        let root = directory(runDir)
+        guard let pointer = try? String(contentsOf: root.appendingPathComponent("latest"), encoding: .utf8) else {
+            throw CheckpointError(description: "no checkpoint in \(root.path) (no 'latest')")
+        }
+        let dir = root.appendingPathComponent(pointer.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let stateData = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
+              let state = try? JSONDecoder().decode(State.self, from: stateData) else {
+            throw CheckpointError(description: "\(dir.path)/state.json is missing or unreadable")
+        }
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent("model.safetensors")) else {
+            throw CheckpointError(description: "\(dir.path)/model.safetensors is missing")
+        }
+        guard fnv1a(data) == state.checksums["model.safetensors"] else {
+            throw CheckpointError(description: "\(dir.path)/model.safetensors is corrupted or truncated (checksum mismatch)")
+        }
+        return (data, dir.path)
     }
 
     /// The checkpoint `latest` names, verified and loaded into `model` and `optimizer`.

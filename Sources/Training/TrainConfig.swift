@@ -39,6 +39,8 @@ public struct TrainConfig: Sendable {
     public var seed: UInt64 = 0
     /// What a non-finite loss or gradient on any rank does: stop the job (default) or skip the step.
     public var nonFinitePolicy = NonFinitePolicy.stop
+    /// Hidden units of the MLP fusion (recorded in checkpoints so the model can be rebuilt).
+    public var fusionHidden = 256
     public var curriculum = CurriculumConfig()
     /// Where checkpoints go (nil: no checkpoints).
     public var runDirectory: String?

@@ -166,7 +166,9 @@ public final class Trainer {
             let st = Checkpoint.State(epochsDone: epochsDone, globalStep: globalStep, worldSize: comm.size,
                                       optimizerStarted: optimizer.hasStarted, configFingerprint: fingerprint)
             do {
-                try Checkpoint.save(runDir: dir, model: model, optimizer: optimizer, state: st, keep: config.keepCheckpoints)
+                let arch = ModelArchitecture(model, fusionHidden: config.fusionHidden)
+                try Checkpoint.save(runDir: dir, model: model, optimizer: optimizer, state: st, keep: config.keepCheckpoints,
+                                    metadata: [ModelArchitecture.metadataKey: arch.json])
             } catch {
                 comm.fail("checkpoint after epoch \(epochsDone) failed: \(error)")
             }

@@ -104,6 +104,7 @@ enum TrainCommand {
             throw UsageError("--non-finite must be stop or skip")
         }
         config.nonFinitePolicy = nf
+        config.fusionHidden = try a.int("fusion-hidden", default: 256, min: 1)
         config.runDirectory = a.optional("run-dir")
         config.planDumpDirectory = a.optional("dump-plan")
         config.scoreDumpDirectory = a.optional("dump-scores")
@@ -147,8 +148,7 @@ enum TrainCommand {
             throw UsageError("--fusion must be one of \(FusionKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let model = MultimodalModel(modalities: train.shapes.map { Modality(name: $0.name, channels: $0.channels, frames: $0.frames) },
-                                    classes: train.classes, width: width, fusion: fusion,
-                                    fusionHidden: try a.int("fusion-hidden", default: 256, min: 1))
+                                    classes: train.classes, width: width, fusion: fusion, fusionHidden: config.fusionHidden)
         model.initialize(seed: config.seed)
         let shapeText = train.shapes.map { "\($0.name) \($0.frames > 1 ? "\($0.frames)x" : "")\($0.channels)x\($0.height)x\($0.width)" }
             .joined(separator: " + ")

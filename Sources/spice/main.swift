@@ -14,6 +14,8 @@ usage: spice <command> [options]
 commands:
   train     train the multimodal model (HDF5 data, or a short run on a generated dataset)
   synth     write a generated dataset with planted redundant/unique/synergistic structure
+  eval      evaluate a run's latest checkpoint on an HDF5 file
+  export    write a run's model as safetensors with PyTorch names (docs/pytorch.md)
   prepare   convert real data (AV-Digits, manifests of WAV/PNG/JPEG, CREMA-D ratings) to HDF5
   bench     time the training step and forward pass on the PyTorch anchor configurations
   --version print the version and the BLAS kernels in use
@@ -39,6 +41,10 @@ do {
         try SynthCommand.run(rest)
     case "prepare":
         try PrepareCommand.run(rest)
+    case "eval":
+        try EvalCommand.run(rest)
+    case "export":
+        try ExportCommand.run(rest)
     default:
         throw UsageError("unknown command '\(command)'\n\n\(usage)")
     }

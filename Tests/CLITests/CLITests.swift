@@ -150,3 +150,35 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// A run's checkpoint evaluates to the metrics training printed, and exports to a safetensors
+    /// file that carries its architecture and loads strictly.
+    func testEvalAndExportOfARunCheckpoint() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spice-ev-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertEqual(try run(["synth", "--out", dir.path, "--samples", "64", "--test-samples", "32"]).status, 0)
+        let train = dir.appendingPathComponent("train.h5").path, test = dir.appendingPathComponent("test.h5").path
+        let runDir = dir.appendingPathComponent("run").path
+        let t = try run(["train", "--train", train, "--test", test, "--width", "2", "--epochs", "1", "--batch", "8", "--threads", "1",
+                         "--run-dir", runDir])
+        XCTAssertEqual(t.status, 0, t.err)
+        let e = try run(["eval", "--run-dir", runDir, "--test", test, "--threads", "1"])
+        XCTAssertEqual(e.status, 0, e.err)
+        // Training prints 3 decimals, eval 4: compare at training's precision.
+        let trainLine = t.out.split(separator: "\n").first { $0.hasPrefix("epoch 1") }.map(String.init) ?? ""
+        let testAcc = Double(trainLine.components(separatedBy: "test acc ").last?.split(separator: " ").first ?? "") ?? -1
+        let evalAcc = Double(e.out.components(separatedBy: ": acc ").last?.split(separator: " ").first ?? "") ?? -2
+        XCTAssertEqual(testAcc, evalAcc, accuracy: 0.0006, "train: \(trainLine)\neval: \(e.out)")
+        let out = dir.appendingPathComponent("model.safetensors").path
+        let x = try run(["export", "--run-dir", runDir, "--out", out])
+        XCTAssertEqual(x.status, 0, x.err)
+        XCTAssertTrue(x.out.contains("fusion concat"), x.out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let wrong = try run(["eval", "--run-dir", runDir, "--test", "/nonexistent.h5"])
+        XCTAssertEqual(wrong.status, 2)
+        let none = try run(["export", "--run-dir", dir.path, "--out", out])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.err.contains("no checkpoint"), none.err)
+    }
+}
