@@ -301,6 +301,26 @@ public final class Trainer {
         planner.setAnnotatorScores(PIDScorer.scores(p, labels: meta.sampleLabels, synergy: config.curriculum.synergy))
     }
 
+    /// One JSON line per epoch in RUN_DIR/metrics.jsonl (rank 0): what `spice report` and scripts read.
+    func appendMetrics(_ dir: String, _ r: EpochReport, lossSteps: Int) {
+        var o: [String: Any] = [
+            "epoch": r.epoch + 1, "phase": r.phase, "steps": r.steps, "lr": r.learningRate, "loss": r.loss,
+            "train_acc": r.trainAccuracy, "acc": r.test.accuracy, "map": r.test.meanAveragePrecision, "macro_f1": r.test.macroF1,
+            "modality_acc": Dictionary(uniqueKeysWithValues: zip(model.modalities.map(\.name), r.test.modalityAccuracy)),
+            "gradient_updates": r.gradientUpdates, "skipped_steps": skippedSteps, "samples_per_s": r.samplesPerSecond,
+            "seconds": r.seconds, "exposed_comm_s": r.exposedCommSeconds, "data_wait_s": r.dataWaitSeconds, "ranks": comm.size,
+        ]
+        if let refresh = r.refresh { o["refresh"] = refresh }
+        guard let line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]) else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/metrics.jsonl"
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { comm.fail("cannot write \(path)") }
+        h.seekToEndOfFile()
+        h.write(line + Data("\n".utf8))
+        h.closeFile()
+    }
+
     func dumpPlan(_ dir: String, epoch: Int, global: [Int]?, mine: [Int]) {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func write(_ name: String, _ v: [Int]) {
@@ -371,11 +391,13 @@ public final class Trainer {
             let metrics = try evaluate(test, batchSize: config.evaluationBatchSize, epoch: epoch)
             let samples = Double(plan.steps * config.batchSize * comm.size)
             let n = Double(comm.size)
-            report(EpochReport(epoch: epoch, phase: "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
+            let epochReport = EpochReport(epoch: epoch, phase: "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
                                loss: sums[0] / Double(max(1, plan.steps * comm.size)), trainAccuracy: sums[1] / max(1, samples),
                                test: metrics, seconds: sums[2] / n, samplesPerSecond: samples / (sums[2] / n),
                                exposedCommSeconds: sums[3] / n, dataWaitSeconds: sums[4] / n, gradientUpdates: gradientUpdates,
-                               refresh: refresh))
+                               refresh: refresh)
+            if comm.isRoot, let dir = config.runDirectory { appendMetrics(dir, epochReport, lossSteps: plan.steps) }
+            report(epochReport)
             if let dir = config.runDirectory, (epoch + 1) % max(1, config.checkpointEvery) == 0 || epoch + 1 == config.epochs {
                 saveCheckpoint(dir, epochsDone: epoch + 1, fingerprint: fingerprint)
             }

@@ -76,7 +76,8 @@ enum TrainCommand {
                                         "compare-harvest"]
 
     static func run(_ argv: [String]) throws {
-        let a = try Arguments(try ConfigFile.expand(argv, options: options, switches: switches), options: options, switches: switches)
+        let resolved = try ConfigFile.expand(argv, options: options, switches: switches)
+        let a = try Arguments(resolved, options: options, switches: switches)
         if a.has("help") { print(help); return }
         let samples = try a.int("samples", default: 512, min: 1), classes = try a.int("classes", default: 8, min: 2)
         let size = try a.int("size", default: 32, min: 8), width = try a.int("width", default: 8, min: 1)
@@ -156,6 +157,20 @@ enum TrainCommand {
             print("spice train: \(comm.size) rank(s) x \(threads) BLAS thread(s) (\(BLASInfo.coreName) kernels), \(dataDescription), "
                   + "\(train.classes) classes, \(shapeText), ResNet18 width \(width) (\(model.parameterCount) parameters), "
                   + "global batch \(comm.size * config.batchSize), curriculum \(a.string("curriculum", default: "conventional"))")
+        }
+        if let dir = config.runDirectory, !config.resume,
+           FileManager.default.fileExists(atPath: dir + "/checkpoints/latest") || FileManager.default.fileExists(atPath: dir + "/metrics.jsonl") {
+            comm.failTogether("--run-dir \(dir) already holds a run; continue it with --resume or choose another directory "
+                              + "(nothing was overwritten)", code: 2)
+        }
+        if comm.isRoot, let dir = config.runDirectory {
+            // The resolved options (configs, --set and command line merged), so the run can be repeated.
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let record: [String: Any] = ["arguments": resolved, "ranks": comm.size, "blas": BLASInfo.summary,
+                                         "model_parameters": model.parameterCount]
+            if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {
+                FileManager.default.createFile(atPath: dir + "/config.json", contents: data)
+            }
         }
         let trainer = Trainer(model: model, config: config, comm: comm)
         do {

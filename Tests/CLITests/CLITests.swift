@@ -182,3 +182,27 @@ extension CLITests {
         XCTAssertTrue(none.err.contains("no checkpoint"), none.err)
     }
 }
+
+extension CLITests {
+    /// A run directory records the resolved options and one metrics line per epoch, and is never
+    /// overwritten by a new run.
+    func testRunDirectoryLogsAndIsNotOverwritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spice-rd-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let args = ["train", "--width", "2", "--size", "16", "--samples", "32", "--batch", "8", "--epochs", "2", "--threads", "1",
+                    "--run-dir", dir.path]
+        XCTAssertEqual(try run(args).status, 0)
+        let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        XCTAssertEqual(first?["epoch"] as? Int, 1)
+        for key in ["acc", "map", "macro_f1", "modality_acc", "loss", "lr", "phase", "gradient_updates", "samples_per_s", "exposed_comm_s", "data_wait_s"] {
+            XCTAssertNotNil(first?[key], key)
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as? [String: Any]
+        XCTAssertEqual((config?["arguments"] as? [String])?.contains("--run-dir"), true)
+        let again = try run(args)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.err.contains("already holds a run"), again.err)
+    }
+}
