@@ -15,6 +15,7 @@ commands:
   train     train the multimodal model (HDF5 data, or a short run on a generated dataset)
   synth     write a generated dataset with planted redundant/unique/synergistic structure
   eval      evaluate a run's latest checkpoint on an HDF5 file
+  report    write an HTML report (inline SVG plots, final table) of one or more run directories
   export    write a run's model as safetensors with PyTorch names (docs/pytorch.md)
   prepare   convert real data (AV-Digits, manifests of WAV/PNG/JPEG, CREMA-D ratings) to HDF5
   bench     time the training step and forward pass on the PyTorch anchor configurations
@@ -43,6 +44,8 @@ do {
         try PrepareCommand.run(rest)
     case "eval":
         try EvalCommand.run(rest)
+    case "report":
+        try ReportCommand.run(rest)
     case "export":
         try ExportCommand.run(rest)
     default:

@@ -206,3 +206,29 @@ extension CLITests {
         XCTAssertTrue(again.err.contains("already holds a run"), again.err)
     }
 }
+
+extension CLITests {
+    /// The report is one self-contained HTML file with a line per run in every chart and the final table.
+    func testReportComparesRuns() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("spice-rep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        for name in ["a", "b"] {
+            let r = try run(["train", "--width", "2", "--size", "16", "--samples", "32", "--batch", "8", "--epochs", "3", "--threads", "1",
+                             "--curriculum", name == "a" ? "spice-e" : "conventional", "--warmup", "1", "--refresh", "1",
+                             "--run-dir", base.appendingPathComponent(name).path])
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        let out = base.appendingPathComponent("report.html").path
+        let r = try run(["report", base.appendingPathComponent("a").path, base.appendingPathComponent("b").path, "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4)
+        XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 8)   // 4 charts x 2 runs
+        XCTAssertTrue(html.contains("stage U"))
+        XCTAssertTrue(html.contains("refresh before epoch 2"))
+        XCTAssertFalse(html.contains("<script"))
+        let missing = try run(["report", base.appendingPathComponent("nope").path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.err.contains("metrics.jsonl: missing"), missing.err)
+    }
+}
