@@ -40,7 +40,7 @@ public enum Checkpoint {
 
     /// Writes a checkpoint and keeps the newest `keep` of them.
     public static func save(runDir: String, model: Module, optimizer: SGD, state: State, keep: Int,
-                            metadata: [String: String] = [:]) throws {
+                            metadata: [String: String] = [:], extraFiles: [(String, Data)] = []) throws {
         let fm = FileManager.default
         let root = directory(runDir)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
@@ -55,7 +55,7 @@ public enum Checkpoint {
             ("optimizer.safetensors", try SafeTensors.encode(zip(params, optimizer.momentumBuffers).map {
                 ($0.0.name, SafeTensors.Value.float32(shape: $0.1.shape, values: $0.1.array))
             })),
-        ]
+        ] + extraFiles
         for (file, data) in files {
             try writeDurably(data, to: tmp.appendingPathComponent(file))
             st.checksums[file] = fnv1a(data)
@@ -98,6 +98,19 @@ public enum Checkpoint {
             throw CheckpointError(description: "\(dir.path)/model.safetensors is corrupted or truncated (checksum mismatch)")
         }
         return (data, dir.path)
+    }
+
+    /// An extra file of the latest checkpoint (checksum-verified), nil when the checkpoint has none.
+    public static func latestExtraFile(runDir: String, name: String) throws -> Data? {
+        let root = directory(runDir)
+        guard let pointer = try? String(contentsOf: root.appendingPathComponent("latest"), encoding: .utf8) else { return nil }
+        let dir = root.appendingPathComponent(pointer.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let stateData = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
+              let state = try? JSONDecoder().decode(State.self, from: stateData), let sum = state.checksums[name] else { return nil }
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(name)), fnv1a(data) == sum else {
+            throw CheckpointError(description: "\(dir.path)/\(name) is missing, corrupted or truncated (checksum mismatch)")
+        }
+        return data
     }
 
     /// The checkpoint `latest` names, verified and loaded into `model` and `optimizer`.

@@ -146,6 +146,7 @@ public final class Trainer {
         if comm.isRoot {
             do {
                 let st = try Checkpoint.load(runDir: dir, model: model, optimizer: optimizer, configFingerprint: fingerprint, worldSize: comm.size)
+                try restoreCurriculum(dir)
                 header = [Int64(st.epochsDone), Int64(st.globalStep), st.optimizerStarted ? 1 : 0]
             } catch {
                 header = [-1, 0, 0]
@@ -168,7 +169,7 @@ public final class Trainer {
             do {
                 let arch = ModelArchitecture(model, fusionHidden: config.fusionHidden)
                 try Checkpoint.save(runDir: dir, model: model, optimizer: optimizer, state: st, keep: config.keepCheckpoints,
-                                    metadata: [ModelArchitecture.metadataKey: arch.json])
+                                    metadata: [ModelArchitecture.metadataKey: arch.json], extraFiles: curriculumCheckpoint())
             } catch {
                 comm.fail("checkpoint after epoch \(epochsDone) failed: \(error)")
             }
@@ -181,6 +182,36 @@ public final class Trainer {
 
     /// Scores before `epoch` when the schedule asks for it (rank 0 keeps them). Returns a log line.
     let harvest = ScoreHarvest()
+    /// Rank 0: the raw inputs of the current plan, checkpointed so a resumed run plans exactly alike.
+    var lastScores: PIDScores?
+    var lastBSS: BSSMeasures?
+    static let curriculumFile = "curriculum.safetensors"
+
+    func curriculumCheckpoint() throws -> [(String, Data)] {
+        var entries: [(String, SafeTensors.Value)] = []
+        if let s = lastScores { entries.append(("pid_scores", .float32(shape: [s.count, 3], values: s.interleaved))) }
+        if let b = lastBSS {
+            entries.append(("bss_loss", .float32(shape: [b.count], values: b.loss)))
+            entries.append(("bss_similarity", .float32(shape: [b.count], values: b.similarity)))
+        }
+        return entries.isEmpty ? [] : [(Trainer.curriculumFile, try SafeTensors.encode(entries))]
+    }
+
+    /// Rank 0, on resume: the scores of the last refresh back into the planner.
+    func restoreCurriculum(_ dir: String) throws {
+        guard let data = try Checkpoint.latestExtraFile(runDir: dir, name: Trainer.curriculumFile) else { return }
+        let t = try SafeTensors.decode(data, source: dir + "/" + Trainer.curriculumFile).tensors
+        if case let .float32(_, v)? = t["pid_scores"] {
+            let s = PIDScores(interleaved: v)
+            lastScores = s; harvest.previous = s
+            planner.setModelScores(s)
+        }
+        if case let .float32(_, l)? = t["bss_loss"], case let .float32(_, sim)? = t["bss_similarity"] {
+            let b = BSSMeasures(loss: l, similarity: sim)
+            lastBSS = b
+            planner.setBSSMeasures(b)
+        }
+    }
 
     /// Whether this epoch's forward passes feed the next refresh.
     func harvesting(epoch: Int) -> Bool {
@@ -200,6 +231,7 @@ public final class Trainer {
         var line: String? = nil
         if let scores {
             planner.setModelScores(scores)
+            lastScores = scores
             line = String(format: "refresh before epoch %d from harvested scores: %d of %d samples seen, score arithmetic %.3f s; ",
                           epoch + 1, seen, train.count, harvestSeconds) + ScoreReport(raw: scores, normalised: NormalisedScores(scores)).description
         }
@@ -239,8 +271,8 @@ public final class Trainer {
         }
         let t0 = monotonicSeconds()
         switch config.curriculum.method {
-        case .bss: planner.setBSSMeasures(bss)
-        default: planner.setModelScores(scores)
+        case .bss: planner.setBSSMeasures(bss); lastBSS = bss
+        default: planner.setModelScores(scores); lastScores = scores
         }
         let report = ScoreReport(raw: scores, normalised: NormalisedScores(scores))
         return String(format: "refresh before epoch %d: scoring %.2f s, gather %d bytes, plan %.3f s; ", epoch + 1, g.seconds, g.bytes,
@@ -339,11 +371,8 @@ public final class Trainer {
         try setAnnotatorScores(train)
         var startEpoch = 0
         if config.resume, let dir = config.runDirectory { startEpoch = resumeFromCheckpoint(dir, fingerprint: fingerprint) }
-        // A resumed curriculum run needs the scores of the last refresh before its first epoch.
-        if startEpoch > 0, let last = config.curriculum.schedule.lastRefresh(atOrBefore: startEpoch), last < startEpoch,
-           config.curriculum.method != .conventional {
-            throw PlanError("resuming a curriculum run between refreshes is not supported yet; resume at a refresh epoch")
-        }
+        // A resumed curriculum run between refreshes plans from the checkpointed scores; with
+        // harvesting, the epoch before the next refresh is re-run and re-harvested.
         for epoch in startEpoch..<config.epochs {
             let refresh = try refreshScores(train, epoch: epoch)
             let order = comm.isRoot ? planner.order(epoch: epoch) : nil

@@ -84,3 +84,27 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertTrue(corrupt.err.contains("corrupted or truncated"), corrupt.err)
     }
 }
+
+extension CheckpointResumeTests {
+    /// SPICE-E across a refresh boundary: the crash lands between two refreshes, so the resumed
+    /// run must plan from the checkpointed scores; the result is bit-identical to an uninterrupted run.
+    func testCurriculumResumeBetweenRefreshesIsBitIdentical() throws {
+        let data = runDir()
+        XCTAssertEqual(try MPIRunner.run(np: 1, ["synth", "--out", data.path, "--samples", "96", "--test-samples", "32"]).status, 0)
+        let curriculumArgs = ["train", "--train", data.appendingPathComponent("train.h5").path, "--test", data.appendingPathComponent("test.h5").path,
+                              "--width", "2", "--batch", "8", "--threads", "1", "--curriculum", "spice-e", "--epochs", "6",
+                              "--warmup", "1", "--refresh", "2"]
+        let clean = try MPIRunner.run(np: 2, curriculumArgs + ["--run-dir", runDir().path])
+        XCTAssertEqual(clean.status, 0, clean.err)
+        let d = runDir()
+        // 6 steps per epoch; refreshes before epochs 2, 4, 6 (1-based). Step 27 is in epoch 5.
+        let crashed = try MPIRunner.run(np: 2, curriculumArgs + ["--run-dir", d.path], env: ["SPICE_FAULT": "1:27:exit"])
+        XCTAssertNotEqual(crashed.status, 0)
+        XCTAssertEqual(latest(d), "epoch-000004")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: d.appendingPathComponent("checkpoints/epoch-000004/curriculum.safetensors").path))
+        let resumed = try MPIRunner.run(np: 2, curriculumArgs + ["--run-dir", d.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertNotNil(checksum(clean))
+        XCTAssertEqual(checksum(resumed), checksum(clean))
+    }
+}
