@@ -87,6 +87,19 @@ public enum RunReport {
         return svg + "</svg>"
     }
 
+    /// SPICE-S bin sizes (samples whose largest normalised score is R, U or S) at each refresh of a run.
+    static func binsChart(_ run: Run) -> String {
+        let points = run.epochs.compactMap { e -> (Double, [Double])? in
+            guard let x = number(e, "epoch"), let b = e["bins"] as? [NSNumber], b.count == 3 else { return nil }
+            return (x, b.map(\.doubleValue))
+        }
+        guard !points.isEmpty else { return "" }
+        let series = ["R", "U", "S"].enumerated().map { i, name in
+            Run(name: name, epochs: points.map { ["epoch": $0.0, "v": $0.1[i]] as [String: Any] })
+        }
+        return chart("Bins at refreshes, \(escape(run.name)): R blue, U red, S green", "v", series)
+    }
+
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
@@ -100,6 +113,7 @@ public enum RunReport {
         out += "</p><p>Dashed lines: stage boundaries (first run); pink ticks: score refreshes.</p><div class='charts'>"
         out += chart("Test accuracy", "acc", runs, percent: true) + chart("Test macro mAP", "map", runs, percent: true)
         out += chart("Training loss", "loss", runs) + chart("Throughput (samples/s)", "samples_per_s", runs)
+        for r in runs { out += binsChart(r) }
         out += "</div><h2>Final epoch</h2><table><tr><th>run</th><th>epochs</th><th>ACC</th><th>best ACC (epoch)</th><th>mAP</th><th>macro-F1</th>"
         out += "<th>gradient updates</th><th>samples/s</th></tr>"
         for r in runs {

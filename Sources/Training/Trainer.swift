@@ -186,6 +186,14 @@ public final class Trainer {
     var lastScores: PIDScores?
     var lastBSS: BSSMeasures?
     static let curriculumFile = "curriculum.safetensors"
+    /// SPICE-S bin sizes (R, U, S) and mean normalised scores of the latest refresh, for the log.
+    var refreshStats: [String: Any]?
+
+    func noteRefresh(_ scores: PIDScores) {
+        let n = NormalisedScores(scores)
+        func mean(_ v: [Float]) -> Double { v.isEmpty ? 0 : v.reduce(0.0) { $0 + Double($1) } / Double(v.count) }
+        refreshStats = ["bins": StageBins(n).sizes, "score_mean": [mean(n.redundancy), mean(n.unique), mean(n.synergy)]]
+    }
 
     func curriculumCheckpoint() throws -> [(String, Data)] {
         var entries: [(String, SafeTensors.Value)] = []
@@ -232,6 +240,7 @@ public final class Trainer {
         if let scores {
             planner.setModelScores(scores)
             lastScores = scores
+            noteRefresh(scores)
             line = String(format: "refresh before epoch %d from harvested scores: %d of %d samples seen, score arithmetic %.3f s; ",
                           epoch + 1, seen, train.count, harvestSeconds) + ScoreReport(raw: scores, normalised: NormalisedScores(scores)).description
         }
@@ -274,6 +283,7 @@ public final class Trainer {
         case .bss: planner.setBSSMeasures(bss); lastBSS = bss
         default: planner.setModelScores(scores); lastScores = scores
         }
+        noteRefresh(scores)
         let report = ScoreReport(raw: scores, normalised: NormalisedScores(scores))
         return String(format: "refresh before epoch %d: scoring %.2f s, gather %d bytes, plan %.3f s; ", epoch + 1, g.seconds, g.bytes,
                       monotonicSeconds() - t0) + report.description
@@ -333,6 +343,19 @@ public final class Trainer {
         planner.setAnnotatorScores(PIDScorer.scores(p, labels: meta.sampleLabels, synergy: config.curriculum.synergy))
     }
 
+    /// Rank 0 draws a progress bar while the epoch runs, only when its output is a terminal.
+    lazy var showProgress: Bool = comm.isRoot && isatty(1) == 1
+
+    func progress(epoch: Int, step: Int, of steps: Int, since t0: Double) {
+        let elapsed = monotonicSeconds() - t0, width = 30
+        let filled = steps > 0 ? width * step / steps : width
+        let rate = Double(step * config.batchSize * comm.size) / max(elapsed, 1e-9)
+        let eta = steps > step ? elapsed / Double(step) * Double(steps - step) : 0
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        let line = String(format: "\repoch %d [%@] %d/%d steps  %.1f samples/s  ETA %.0f s", epoch + 1, bar, step, steps, rate, eta)
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
     /// One JSON line per epoch in RUN_DIR/metrics.jsonl (rank 0): what `spice report` and scripts read.
     func appendMetrics(_ dir: String, _ r: EpochReport, lossSteps: Int) {
         var o: [String: Any] = [
@@ -342,7 +365,10 @@ public final class Trainer {
             "gradient_updates": r.gradientUpdates, "skipped_steps": skippedSteps, "samples_per_s": r.samplesPerSecond,
             "seconds": r.seconds, "exposed_comm_s": r.exposedCommSeconds, "data_wait_s": r.dataWaitSeconds, "ranks": comm.size,
         ]
-        if let refresh = r.refresh { o["refresh"] = refresh }
+        if let refresh = r.refresh {
+            o["refresh"] = refresh
+            for (k, v) in refreshStats ?? [:] { o[k] = v }
+        }
         guard let line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]) else { return }
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/metrics.jsonl"
@@ -412,7 +438,9 @@ public final class Trainer {
                 if !stepIsFinite(loss: stepLoss, epoch: epoch, step: globalStep - 1) { skippedSteps += 1; restoreBuffers(); continue }
                 optimizer.step()
                 gradientUpdates += 1
+                if showProgress { progress(epoch: epoch, step: s + 1, of: plan.steps, since: t0) }
             }
+            if showProgress { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
             let dt = monotonicSeconds() - t0
             wait = loader.waitSeconds
             ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)

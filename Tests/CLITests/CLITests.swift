@@ -222,8 +222,8 @@ extension CLITests {
         let r = try run(["report", base.appendingPathComponent("a").path, base.appendingPathComponent("b").path, "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
         let html = try String(contentsOfFile: out, encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4)
-        XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 8)   // 4 charts x 2 runs
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 5)   // 4 charts + the SPICE-E run's bins
+        XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 11)   // 4 charts x 2 runs + 3 bins
         XCTAssertTrue(html.contains("stage U"))
         XCTAssertTrue(html.contains("refresh before epoch 2"))
         XCTAssertFalse(html.contains("<script"))
