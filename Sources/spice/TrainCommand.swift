@@ -163,6 +163,12 @@ enum TrainCommand {
             comm.failTogether("--run-dir \(dir) already holds a run; continue it with --resume or choose another directory "
                               + "(nothing was overwritten)", code: 2)
         }
+        if let dir = config.runDirectory {
+            // Model + momentum + buffers as float32, with room to spare for the temporary copy.
+            let problem = comm.isRoot ? RunDirectoryCheck.problem(dir, checkpointBytes: model.parameterCount * 8 + (1 << 20),
+                                                                   keep: config.keepCheckpoints) : nil
+            comm.requireAll(problem == nil, problem ?? "", code: 2)
+        }
         if comm.isRoot, let dir = config.runDirectory {
             // The resolved options (configs, --set and command line merged), so the run can be repeated.
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

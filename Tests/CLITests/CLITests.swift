@@ -232,3 +232,13 @@ extension CLITests {
         XCTAssertTrue(missing.err.contains("metrics.jsonl: missing"), missing.err)
     }
 }
+
+extension CLITests {
+    /// An unusable run directory is reported before any training.
+    func testUnusableRunDirectoryFailsBeforeTraining() throws {
+        let r = try run(["train", "--width", "2", "--size", "16", "--samples", "32", "--epochs", "1", "--run-dir", "/proc/spice-cannot-exist"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.err.contains("cannot create the run directory /proc/spice-cannot-exist"), r.err)
+        XCTAssertFalse(r.out.contains("epoch 1"), r.out)
+    }
+}
