@@ -6,6 +6,22 @@ import Comm
 import Training
 
 /// `spice export` and `spice eval`: the trained model outside of training.
+
+/// The model of a run's latest checkpoint (checksum-verified), rebuilt from the architecture in
+/// its metadata and loaded strictly; also the file's bytes and where it came from.
+func loadCheckpointModel(runDir: String) throws -> (model: MultimodalModel, architecture: ModelArchitecture, data: Data, source: String,
+                                                     tensors: Int) {
+    let (data, source) = try Checkpoint.latestModelFile(runDir: runDir)
+    let decoded = try SafeTensors.decode(data, source: source + "/model.safetensors")
+    guard let json = decoded.metadata[ModelArchitecture.metadataKey] else {
+        throw Checkpoint.CheckpointError(description: "\(source)/model.safetensors has no architecture metadata (written by an older spice?)")
+    }
+    let arch = try ModelArchitecture(json: json)
+    let model = try arch.build()
+    try model.loadStateDict(decoded.tensors, source: source)   // proves names and shapes are complete
+    return (model, arch, data, source, decoded.tensors.count)
+}
+
 enum ExportCommand {
     static let help = """
     usage: spice export --run-dir DIR --out FILE.safetensors
@@ -19,18 +35,11 @@ enum ExportCommand {
         let a = try Arguments(argv, options: ["run-dir", "out"], switches: ["help"])
         if a.has("help") { print(help); return }
         guard let dir = a.optional("run-dir"), let out = a.optional("out") else { throw UsageError("export needs --run-dir DIR and --out FILE") }
-        let (data, source) = try Checkpoint.latestModelFile(runDir: dir)
-        let decoded = try SafeTensors.decode(data, source: source + "/model.safetensors")
-        guard let json = decoded.metadata[ModelArchitecture.metadataKey] else {
-            throw Checkpoint.CheckpointError(description: "\(source)/model.safetensors has no architecture metadata (written by an older spice?)")
-        }
-        let arch = try ModelArchitecture(json: json)
-        let model = try arch.build()
-        try model.loadStateDict(decoded.tensors, source: source)   // proves names and shapes are complete
+        let (model, arch, data, source, count) = try loadCheckpointModel(runDir: dir)
         let tmp = out + ".tmp"
         try data.write(to: URL(fileURLWithPath: tmp))
         guard rename(tmp, out) == 0 else { throw Checkpoint.CheckpointError(description: "cannot write \(out): \(String(cString: strerror(errno)))") }
-        print("spice export: \(out): \(decoded.tensors.count) tensors, \(model.parameterCount) parameters, "
+        print("spice export: \(out): \(count) tensors, \(model.parameterCount) parameters, "
               + "modalities \(arch.modalities.map { "\($0.name)(\($0.channels)ch\($0.frames > 1 ? " x\($0.frames)" : ""))" }.joined(separator: ", ")), "
               + "\(arch.classes) classes, width \(arch.width), fusion \(arch.fusion) (from \(source))")
     }
@@ -59,13 +68,7 @@ enum EvalCommand {
         var loaded: (MultimodalModel, HDF5Dataset)?
         var problem = ""
         do {
-            let (data, source) = try Checkpoint.latestModelFile(runDir: dir)
-            let decoded = try SafeTensors.decode(data, source: source + "/model.safetensors")
-            guard let json = decoded.metadata[ModelArchitecture.metadataKey] else {
-                throw Checkpoint.CheckpointError(description: "\(source)/model.safetensors has no architecture metadata")
-            }
-            let model = try ModelArchitecture(json: json).build()
-            try model.loadStateDict(decoded.tensors, source: source)
+            let model = try loadCheckpointModel(runDir: dir).model
             let test = try HDF5Dataset(path: testPath, options: .init(frameSize: frame > 0 ? HDF5Dataset.ImageSize(frame) : nil))
             let wanted = model.modalities.map { "\($0.name):\($0.channels)x\($0.frames)" }
             let have = test.shapes.map { "\($0.name):\($0.channels)x\($0.frames)" }
