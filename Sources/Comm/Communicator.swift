@@ -37,6 +37,9 @@ public final class Communicator: @unchecked Sendable {
         return c
     }
 
+    /// The world, when this process has initialised MPI (nil otherwise).
+    public static var running: Communicator? { shared }
+
     init(comm: MPI_Comm, rank: Int, size: Int) {
         self.comm = comm; self.rank = rank; self.size = size
     }

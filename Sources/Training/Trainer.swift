@@ -13,12 +13,15 @@ public final class Trainer {
     public let config: TrainConfig
     public let comm: Communicator
     let optimizer: SGD
+    /// The model's named parameters and buffers (fixed for the model's life; built once).
+    let state: NamedState
     let reducer: GradientReducer?
     let inputs: [Tensor]
 
     public init(model: MultimodalModel, config: TrainConfig, comm: Communicator) {
         self.model = model; self.config = config; self.comm = comm
-        let params = model.namedState().parameters.map(\.parameter)
+        state = model.namedState()
+        let params = state.parameters.map(\.parameter)
         optimizer = SGD(parameters: params, learningRate: Float(config.learningRate),
                         momentum: config.momentum, weightDecay: config.weightDecay)
         reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: config.bucketBytes,
@@ -83,14 +86,14 @@ public final class Trainer {
     /// Steps dropped under the `skip` policy.
     public private(set) var skippedSteps = 0
 
-    /// Collective check before the update: every rank looks at its own loss and gradients (its
-    /// gradients before averaging would be better, but they leave during backward; after
-    /// averaging a NaN anywhere is a NaN everywhere, so the local check still sees it), and one
-    /// allreduce tells all ranks which rank went non-finite first. `stop` ends the job with that
+    /// Collective check before the update: every rank looks at its own loss and its own gradients
+    /// before averaging (the reducer checks each bucket as it packs it), and one allreduce tells all
+    /// ranks which rank went non-finite first (averaged gradients are checked only when no rank's
+    /// own values were). `stop` ends the job with that
     /// rank's message naming epoch, step and the first non-finite tensor; `skip` drops the step on
     /// every rank and counts it.
     func stepIsFinite(loss: Float, epoch: Int, step: Int) -> Bool {
-        let names = model.namedState().parameters
+        let names = state.parameters
         func name(_ p: Parameter) -> String { names.first { $0.parameter === p }?.name ?? "a parameter" }
         // This rank's own values: the loss, then its gradients before averaging (seen by the
         // reducer while packing) — so the rank that produced the NaN is the one named.
@@ -129,14 +132,14 @@ public final class Trainer {
 
     /// Under the skip policy the BatchNorm running statistics of a dropped step are restored, so a
     /// NaN batch cannot poison evaluation later.
-    lazy var bufferSnapshot: [Tensor] = model.namedState().buffers.map { $0.tensor.clone() }
+    lazy var bufferSnapshot: [Tensor] = state.buffers.map { $0.tensor.clone() }
 
     func snapshotBuffers() {
-        for (snap, (_, t)) in zip(bufferSnapshot, model.namedState().buffers) { snap.data.update(from: t.data, count: t.count) }
+        for (snap, (_, t)) in zip(bufferSnapshot, state.buffers) { snap.data.update(from: t.data, count: t.count) }
     }
 
     func restoreBuffers() {
-        for (snap, (_, t)) in zip(bufferSnapshot, model.namedState().buffers) { t.data.update(from: snap.data, count: t.count) }
+        for (snap, (_, t)) in zip(bufferSnapshot, state.buffers) { t.data.update(from: snap.data, count: t.count) }
     }
 
     /// Loads the latest checkpoint on rank 0 and gives its state to every rank. Returns the
@@ -432,7 +435,7 @@ public final class Trainer {
                 }
                 model.backward()
                 if let coeff, reducer == nil {
-                    for (_, p) in model.namedState().parameters { modulate(p, coeff, step: globalStep) }
+                    for (_, p) in state.parameters { modulate(p, coeff, step: globalStep) }
                 }
                 if let reducer { reducer.finish(); exposed += reducer.lastExposedSeconds }
                 if !stepIsFinite(loss: stepLoss, epoch: epoch, step: globalStep - 1) { skippedSteps += 1; restoreBuffers(); continue }

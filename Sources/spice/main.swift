@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Comm
 
 // Must run before anything else touches BLAS: may re-exec this process with faster kernels.
 FastBLASCore.ensure()
@@ -55,6 +56,8 @@ do {
     printError(e.description)
     exit(2)
 } catch {
+    // A runtime failure on one rank of a job ends every rank (MPI_Abort), not just this one.
+    if let comm = Communicator.running, comm.size > 1 { comm.fail("\(error)") }
     printError("\(error)")
     exit(1)
 }
