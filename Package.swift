@@ -33,14 +33,14 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "spice", dependencies: ["Training", "Comm", "NN", "Data", "Tensor"], swiftSettings: fast),
 
-        // Test helpers: PyTorch fixture loading, finite differences.
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
+        // Test helpers: PyTorch fixture loading, finite differences, HDF5 fixtures and surgery.
+        .target(name: "TestSupport", dependencies: ["Tensor", "Data", "CHDF5"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
         .testTarget(name: "CommTests", dependencies: ["Comm"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Tensor", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["spice"]),
-        .testTarget(name: "DistributedTests", dependencies: ["spice"]),
+        .testTarget(name: "DistributedTests", dependencies: ["spice", "Data", "TestSupport"]),
     ]
 )
