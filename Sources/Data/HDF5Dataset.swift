@@ -246,7 +246,17 @@ public final class HDF5Dataset: SampleSource {
 
             if let (ids, it) = try openVector(DataFormat.idDataset, required: false) {
                 try requireClass(DataFormat.idDataset, ids, it, H5T_STRING, "strings")
+                // Ids name samples in score dumps and plans: two samples with one id would make
+                // those ambiguous, so they are refused here rather than found later.
+                let stored = H5.readStrings(fileType: it, count: n, read: { H5Dread(ids, $0, h5All, h5All, h5Default, $1) })
                 H5Tclose(it); H5Dclose(ids)
+                guard let stored else { throw H5.error(path, dataset: DataFormat.idDataset, "cannot read ids") }
+                var first = [String: Int](minimumCapacity: n)
+                for (i, id) in stored.enumerated() {
+                    if let j = first.updateValue(i, forKey: id) {
+                        throw DataError(file: path, dataset: DataFormat.idDataset, sample: i, "duplicate id '\(id)' (also sample \(j))")
+                    }
+                }
                 hasIds = true
             }
 

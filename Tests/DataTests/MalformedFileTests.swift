@@ -98,6 +98,11 @@ final class MalformedFileTests: TemporaryDirectoryTestCase {
         assertDataError(try HDF5Dataset(path: p), mentions: [p, "'kind'", "sample 4", "[0, 3]"], sample: 4)
     }
 
+    func testDuplicateIds() throws {
+        let p = try malformed("dupids.h5") { RawHDF5.putVariableStrings($0, "id", ["a", "b", "c", "b", "e", "f"]) }
+        assertDataError(try HDF5Dataset(path: p), mentions: [p, "'id'", "duplicate id 'b'", "sample 1"], sample: 3)
+    }
+
     func testNotAnHDF5File() throws {
         let p = path("text.h5")
         try "label,audio\n1,2\n".write(toFile: p, atomically: true, encoding: .utf8)
