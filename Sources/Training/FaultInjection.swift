@@ -30,3 +30,20 @@ public struct FaultInjection: Sendable {
 public struct InjectedFault: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// Test-only observation: with SPICE_STEP_LOG=DIR every rank appends "epoch steps" lines to
+/// DIR/rank-<r>.txt, counted in the training loop itself, so a test can check independently of
+/// the trainer's own verification that all ranks ran the same steps.
+public enum TestHooks {
+    static let stepLogDirectory = ProcessInfo.processInfo.environment["SPICE_STEP_LOG"]
+
+    static func recordSteps(rank: Int, epoch: Int, steps: Int) {
+        guard let dir = stepLogDirectory else { return }
+        let path = "\(dir)/rank-\(rank).txt"
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        h.seekToEndOfFile()
+        h.write(Data("\(epoch) \(steps)\n".utf8))
+        h.closeFile()
+    }
+}

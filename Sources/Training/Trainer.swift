@@ -415,8 +415,10 @@ public final class Trainer {
             let loader = PrefetchingLoader(source: train, batches: (0..<plan.steps).map { Array(plan.batch($0)) }, epoch: epoch, training: true)
             defer { loader.cancel() }
             let harvestNow = harvesting(epoch: epoch)
+            var stepsRun = 0
             for s in 0..<plan.steps {
                 try injectFaults(step: globalStep)
+                stepsRun += 1
                 Watchdog.shared.step = globalStep
                 globalStep += 1
                 guard let labels = try loader.next(into: inputs) else { comm.fail("the data loader ended before the epoch's last step") }
@@ -446,6 +448,7 @@ public final class Trainer {
             if showProgress { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
             let dt = monotonicSeconds() - t0
             wait = loader.waitSeconds
+            TestHooks.recordSteps(rank: comm.rank, epoch: epoch, steps: stepsRun)
             ReplicaSync.verify(model, steps: plan.steps, epoch: epoch, comm)
             let sums = comm.allreduce([lossSum, correct, dt, exposed, wait])
             let metrics = try evaluate(test, batchSize: config.evaluationBatchSize, epoch: epoch)

@@ -6,6 +6,47 @@ struct MPIRun {
     let status: Int32, out: String, err: String, seconds: Double, timedOut: Bool
 }
 
+/// A job started in the background (for tests that act on it while it runs, e.g. kill a rank).
+final class MPIJob {
+    let process = Process()
+    let outURL: URL, errURL: URL
+    let started = Date()
+
+    init(arguments: [String], environment: [String: String]) throws {
+        outURL = FileManager.default.temporaryDirectory.appendingPathComponent("spice-test-\(UUID().uuidString).out")
+        errURL = outURL.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+    }
+
+    /// Waits for the end, killing the job (mpirun and so its ranks) after `timeout` seconds.
+    func wait(timeout: Double) -> MPIRun {
+        var timedOut = false
+        while process.isRunning {
+            if Date().timeIntervalSince(started) > timeout {
+                timedOut = true
+                process.terminate()
+                Thread.sleep(forTimeInterval: 2)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.waitUntilExit()
+        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+        return MPIRun(status: process.terminationStatus, out: out, err: err, seconds: Date().timeIntervalSince(started), timedOut: timedOut)
+    }
+}
+
 enum MPIRunner {
     static var spice: String {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("spice").path
@@ -17,42 +58,26 @@ enum MPIRunner {
         } ?? false
     }
 
-    /// `mpirun -np N [mca...] spice ARGS`; OMPI_*/PMIX_* of this process are not passed on (a
-    /// process that initialised MPI would otherwise make the child mpirun exit silently).
-    static func run(np: Int, _ args: [String], mca: [String] = [], env extra: [String: String] = [:],
-                    timeout: Double = 120) throws -> MPIRun {
+    /// `mpirun -np N [mca...] spice ARGS` in the background; OMPI_*/PMIX_* of this process are not
+    /// passed on (a process that initialised MPI would otherwise make the child mpirun exit silently).
+    static func start(np: Int, _ args: [String], mca: [String] = [], env extra: [String: String] = [:]) throws -> MPIJob {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         for (k, v) in extra { env[k] = v }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["mpirun", "-np", "\(np)"] + mca + [spice] + args
-        p.environment = env
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("spice-test-\(UUID().uuidString).out")
-        let errURL = outURL.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        p.standardOutput = try FileHandle(forWritingTo: outURL)
-        p.standardError = try FileHandle(forWritingTo: errURL)
-        let t0 = Date()
-        try p.run()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(t0) > timeout {
-                timedOut = true
-                p.terminate()
-                Thread.sleep(forTimeInterval: 2)
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        p.waitUntilExit()
-        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        return MPIRun(status: p.terminationStatus, out: out, err: err, seconds: Date().timeIntervalSince(t0), timedOut: timedOut)
+        return try MPIJob(arguments: ["mpirun", "-np", "\(np)"] + mca + [spice] + args, environment: env)
+    }
+
+    /// `start`, then wait for the end with a hard timeout.
+    static func run(np: Int, _ args: [String], mca: [String] = [], env extra: [String: String] = [:],
+                    timeout: Double = 120) throws -> MPIRun {
+        try start(np: np, args, mca: mca, env: extra).wait(timeout: timeout)
+    }
+
+    /// A plain (non-MPI) `spice` invocation, e.g. `synth`.
+    static func spiceCommand(_ args: [String]) throws -> MPIRun {
+        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+        return try MPIJob(arguments: [spice] + args, environment: env).wait(timeout: 120)
     }
 }
