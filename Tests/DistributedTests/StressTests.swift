@@ -157,4 +157,70 @@ final class StressTests: XCTestCase {
         XCTAssertEqual(hangs, 0)
         XCTAssertGreaterThan(tried, 0)
     }
+
+    /// PIDs of the ranks: mpirun's children running spice.
+    func rankPIDs(of job: MPIJob) -> [pid_t] {
+        let children = (try? String(contentsOfFile: "/proc/\(job.process.processIdentifier)/task/\(job.process.processIdentifier)/children",
+                                    encoding: .utf8)) ?? ""
+        return children.split(separator: " ").compactMap { pid_t($0) }.filter {
+            ((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains("spice")
+        }
+    }
+
+    func latest(_ dir: String) -> String {
+        ((try? String(contentsOfFile: dir + "/checkpoints/latest", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// kill -9 of one rank mid-epoch (after the first checkpoint): the job ends non-zero within
+    /// 30 s, `latest` names a complete checkpoint, and --resume ends bit-identical to an
+    /// uninterrupted run.
+    func testKilledRankEndsTheJobAndResumeIsExact() throws {
+        var stream = Stream(state: seed ^ 0x5151)
+        var kills = 0, lost = 0, hangs = 0
+        let t0 = Date()
+        for index in 0..<killLimit {
+            let np = stream.int(2...3), victim = stream.int(0...np - 1)
+            let curriculum = ["conventional", "spice-e", "spice-s"][stream.int(0...2)]
+            let args = ["train", "--epochs", "4", "--width", "2", "--size", "16", "--samples", "256", "--batch", "4", "--threads", "1",
+                        "--curriculum", curriculum, "--seed", "\(index)"]
+            let clean = try MPIRunner.run(np: np, args + ["--run-dir", "\(directory)/clean-\(index)"], timeout: caseTimeout)
+            XCTAssertEqual(clean.status, 0, clean.err)
+            let dir = "\(directory)/killed-\(index)"
+            let job = try MPIRunner.start(np: np, args + ["--run-dir", dir])
+            // Wait for the first checkpoint, then kill a rank a little into the next epoch.
+            while latest(dir).isEmpty && job.process.isRunning && Date().timeIntervalSince(job.started) < caseTimeout {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            Thread.sleep(forTimeInterval: 0.3)
+            let pids = rankPIDs(of: job)
+            guard pids.count == np, job.process.isRunning else {
+                XCTFail("case \(index): job not running with \(np) ranks when the kill was due (pids \(pids))")
+                _ = job.wait(timeout: 1)
+                continue
+            }
+            let killedAt = Date()
+            kill(pids[victim], SIGKILL)
+            kills += 1
+            let r = job.wait(timeout: caseTimeout)
+            let ended = Date().timeIntervalSince(killedAt)
+            if r.timedOut { hangs += 1 }
+            XCTAssertFalse(r.timedOut, "case \(index): the job hung after kill -9")
+            XCTAssertNotEqual(r.status, 0, "case \(index)")
+            XCTAssertLessThan(ended, 30, "case \(index): the job took \(ended) s to end after kill -9")
+            let checkpoint = latest(dir)
+            let resumed = try MPIRunner.run(np: np, args + ["--run-dir", dir, "--resume"], timeout: caseTimeout)
+            if resumed.status != 0 { lost += 1 }
+            XCTAssertEqual(resumed.status, 0, "case \(index): resume from \(checkpoint): \(resumed.err)")
+            let sum = { (r: MPIRun) in r.out.split(separator: "\n").first { $0.hasPrefix("final parameter checksum") } }
+            XCTAssertNotNil(sum(clean))
+            XCTAssertEqual(sum(resumed), sum(clean), "case \(index): resumed run differs from the uninterrupted one")
+            print(String(format: "stress kill %d  np=%d kill -9 rank %d (%@) after %@: job ended in %.1f s, exit %d; resumed from %@: %@",
+                         index, np, victim, curriculum, checkpoint, ended, r.status, checkpoint,
+                         sum(resumed) == sum(clean) ? "identical final parameters" : "DIFFERENT"))
+        }
+        print("stress kill summary: seed \(seed), \(kills) ranks killed, \(hangs) hangs, \(lost) lost checkpoints, "
+              + String(format: "%.0f s", Date().timeIntervalSince(t0)))
+        XCTAssertEqual(hangs, 0)
+        XCTAssertEqual(lost, 0)
+    }
 }
