@@ -145,6 +145,10 @@ enum TrainCommand {
             comm.failTogether("the global batch (\(comm.size) ranks x \(config.batchSize)) is larger than the \(train.count) training samples: "
                               + "use a smaller --batch, fewer ranks or --remainder wrap", code: 2)
         }
+        if config.curriculum.source != .model && (train as? SampleMetadata)?.annotatorRatings == nil {
+            comm.failTogether("--scores \(a.string("scores", default: "")) needs annotator ratings in the training data "
+                              + "(a 'ratings' dataset: spice prepare ratings, or spice synth)", code: 2)
+        }
         guard let fusion = FusionKind(rawValue: a.string("fusion", default: "concat")) else {
             throw UsageError("--fusion must be one of \(FusionKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -171,11 +175,19 @@ enum TrainCommand {
         }
         if comm.isRoot, let dir = config.runDirectory {
             // The resolved options (configs, --set and command line merged), so the run can be repeated.
+            // A resume never replaces the run's config.json (it may still be refused): it adds
+            // config-resume-N.json beside it.
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var name = "config.json"
+            if config.resume {
+                var n = 1
+                while FileManager.default.fileExists(atPath: dir + "/config-resume-\(n).json") { n += 1 }
+                name = "config-resume-\(n).json"
+            }
             let record: [String: Any] = ["arguments": resolved, "ranks": comm.size, "blas": BLASInfo.summary,
                                          "model_parameters": model.parameterCount]
             if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {
-                FileManager.default.createFile(atPath: dir + "/config.json", contents: data)
+                FileManager.default.createFile(atPath: dir + "/" + name, contents: data)
             }
         }
         let trainer = Trainer(model: model, config: config, comm: comm)
