@@ -192,4 +192,41 @@ final class BadInputTests: XCTestCase {
         print("bad input: \(all.count) cases, \(hangs) hangs")
         XCTAssertGreaterThanOrEqual(all.count, 25)
     }
+
+    /// A data file that one rank cannot see (as on a node without the mount): every rank checks
+    /// its own open and the job ends before training, naming the rank. MPMD launch gives rank 1
+    /// a path that does not exist on it.
+    func testADataFileOnlySomeRanksCanSeeIsFoundAtStart() throws {
+        let hidden = dir + "/not-mounted-here/train.h5"
+        let first = trainArgs() + ["--run-dir", dir + "/run-mpmd"]
+        let r = try MPIRunner.run(np: 1, first + [":", "-np", "1", MPIRunner.spice] + trainArgs(train: hidden) + ["--run-dir", dir + "/run-mpmd"],
+                                  timeout: 60)
+        XCTAssertFalse(r.timedOut)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertTrue(r.err.contains("rank 1/2"), r.err)
+        XCTAssertTrue(r.err.contains("not-mounted-here/train.h5: no such file"), r.err)
+        XCTAssertFalse(r.out.contains("epoch 1"), r.out)
+    }
+
+    /// A run directory on a nearly full file system (a 2 MB tmpfs; needs root) is refused before
+    /// training, with the free space and the need named.
+    func testANearlyFullRunDirectoryIsRefusedAtStart() throws {
+        let mnt = dir + "/small"
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run(); mount.waitUntilExit()
+        try XCTSkipUnless(mount.terminationStatus == 0, "cannot mount a small tmpfs here (needs root)")
+        defer {
+            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [mnt]
+            try? u.run(); u.waitUntilExit()
+        }
+        let r = try MPIRunner.run(np: 2, trainArgs() + ["--width", "8", "--run-dir", mnt + "/run"], timeout: 60)
+        XCTAssertFalse(r.timedOut)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertTrue(r.err.contains("MB free"), r.err)
+        XCTAssertFalse(r.out.contains("epoch 1"), r.out)
+    }
 }
