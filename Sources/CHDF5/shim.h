@@ -54,4 +54,21 @@ static inline void chdf5_take_error(char *buf) {
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, chdf5__collect_error, buf);
     H5Eclear2(H5E_DEFAULT);
 }
+// --- Parallel (MPI-IO) access: libhdf5-openmpi is built with H5_HAVE_PARALLEL ---
+#include <stdlib.h>
+#ifdef H5_HAVE_PARALLEL
+static inline int    chdf5_has_parallel(void) { return 1; }
+/// The MPI-IO file driver over MPI_COMM_WORLD (H5Fopen with it is collective over all ranks).
+static inline herr_t chdf5_set_fapl_mpio_world(hid_t fapl) { return H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL); }
+/// Collective (1) or independent (0) MPI-IO transfers for H5Dread/H5Dwrite.
+static inline herr_t chdf5_set_dxpl_mpio(hid_t dxpl, int collective) {
+    return H5Pset_dxpl_mpio(dxpl, collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT);
+}
+#else
+static inline int    chdf5_has_parallel(void) { return 0; }
+static inline herr_t chdf5_set_fapl_mpio_world(hid_t fapl) { (void)fapl; return -1; }
+static inline herr_t chdf5_set_dxpl_mpio(hid_t dxpl, int collective) { (void)dxpl; (void)collective; return -1; }
+#endif
+/// 1 when the user set HDF5_USE_FILE_LOCKING in the environment (HDF5 then follows it).
+static inline int    chdf5_file_locking_env_set(void) { return getenv("HDF5_USE_FILE_LOCKING") != NULL; }
 #endif

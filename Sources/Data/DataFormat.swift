@@ -50,6 +50,11 @@ public enum ModalityKind: String, Sendable, Equatable {
 /// How a modality's values are stored in the file.
 public enum SampleStorage: String, Sendable, Equatable {
     case float32, float16, uint8
+
+    /// Bytes per stored value.
+    public var bytes: Int {
+        switch self { case .float32: 4; case .float16: 2; case .uint8: 1 }
+    }
 }
 
 /// The stored shape and type of one modality: spectrograms [C, H, W] float32/float16,

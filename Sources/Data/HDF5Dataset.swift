@@ -124,8 +124,9 @@ public final class HDF5Dataset: SampleSource {
             }
             let fapl = H5Pcreate(chdf5_p_file_access())
             defer { H5Pclose(fapl) }
-            // Read-only opens by many ranks: no need for (and on network file systems, trouble with) file locks.
-            H5Pset_file_locking(fapl, false, true)
+            // Read-only opens by many ranks: no need for (and on network file systems, trouble with) file
+            // locks; a user's HDF5_USE_FILE_LOCKING wins.
+            H5.configureLocking(fapl, readOnly: true)
             h.file = H5Fopen(path, chdf5_acc_rdonly(), fapl)
             guard h.file >= 0 else { throw H5.error(path, "cannot open as HDF5 (truncated or damaged file?)") }
 

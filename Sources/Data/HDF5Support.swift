@@ -28,6 +28,15 @@ let h5Default = hid_t(H5P_DEFAULT)
 let h5All = hid_t(0)
 
 enum H5 {
+    /// File locking of SPICE's opens, unless the user set HDF5_USE_FILE_LOCKING (then HDF5 follows
+    /// the variable and the property is left alone). Readers do not lock: read-only opens never
+    /// conflict, and locks fail on some shared (network) file systems. Writers lock, but carry on
+    /// on a file system where locking is disabled (HDF5's `ignore_when_disabled`).
+    static func configureLocking(_ fapl: hid_t, readOnly: Bool) {
+        guard chdf5_file_locking_env_set() == 0 else { return }
+        H5Pset_file_locking(fapl, !readOnly, true)
+    }
+
     /// The current HDF5 error stack as one line ("" when empty); clears the stack. Lock held.
     static func reason() -> String {
         var buf = [CChar](repeating: 0, count: 512)

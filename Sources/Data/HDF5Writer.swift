@@ -14,6 +14,8 @@ public struct DatasetHeader: Sendable {
     public var storesRatings: Bool
     /// gzip level (1...9) for the modality datasets; nil = uncompressed (fastest to read).
     public var deflate: Int?
+    /// Samples per HDF5 chunk of the modality datasets (default 1: a sample is one contiguous read).
+    public var chunkSamples: Int = 1
 
     public init(modalities: [ModalitySpec], classes: Int, classNames: [String]? = nil, preprocessing: String = "",
                 storesIds: Bool = false, storesKinds: Bool = false, storesRatings: Bool = false, deflate: Int? = nil) {
@@ -60,7 +62,10 @@ public final class HDF5Writer {
         try Self.validate(header, path: path)
         try withHDF5 {
             if FileManager.default.fileExists(atPath: temporaryPath) { try? FileManager.default.removeItem(atPath: temporaryPath) }
-            file = H5Fcreate(temporaryPath, chdf5_acc_trunc(), h5Default, h5Default)
+            let fapl = H5Pcreate(chdf5_p_file_access())
+            defer { H5Pclose(fapl) }
+            H5.configureLocking(fapl, readOnly: false)
+            file = H5Fcreate(temporaryPath, chdf5_acc_trunc(), h5Default, fapl)
             guard file >= 0 else { throw H5.error(path, "cannot create \(temporaryPath)") }
             created = true
             do {
@@ -84,6 +89,10 @@ public final class HDF5Writer {
             throw bad(nil, "\(names.count) class names for \(h.classes) classes")
         }
         if let d = h.deflate, !(1...9).contains(d) { throw bad(nil, "deflate level must be in 1...9, got \(d)") }
+        guard h.chunkSamples >= 1 && h.chunkSamples <= 65_536 else { throw bad(nil, "chunk samples must be in 1...65536, got \(h.chunkSamples)") }
+        for m in h.modalities where h.chunkSamples * max(1, m.sampleCount) * m.storage.bytes >= 1 << 32 {
+            throw bad(m.name, "a chunk of \(h.chunkSamples) samples exceeds HDF5's 4 GB chunk limit")
+        }
         var seen = Set<String>()
         for m in h.modalities {
             guard !m.name.isEmpty, !m.name.contains("/"), !m.name.contains("."), !DataFormat.reservedNames.contains(m.name) else {
@@ -117,7 +126,7 @@ public final class HDF5Writer {
                 if float16Type < 0 { float16Type = chdf5_make_float16_le() }
                 fileType = float16Type
             }
-            let ds = try H5.createDataset(file, m.name, fileType: fileType, dims: [0] + m.sampleShape, chunk: [1] + m.sampleShape,
+            let ds = try H5.createDataset(file, m.name, fileType: fileType, dims: [0] + m.sampleShape, chunk: [header.chunkSamples] + m.sampleShape,
                                           extendible: true, deflate: header.deflate, file: path)
             datasets.append(ds)
             try H5.writeAttribute(ds, DataFormat.modalityKindAttribute, strings: [m.kind.rawValue], scalar: true, file: path)

@@ -37,6 +37,8 @@ public enum SynthDataset {
         /// Resolution of the random field behind each class pattern (per side).
         public var grid: Int
         public var raters: Int
+        /// Samples per HDF5 chunk of the modality datasets (the format's default is 1).
+        public var chunkSamples: Int = 1
 
         public init(classes: Int = 8,
                     modalities: [ModalitySpec] = [.spectrogram("audio", height: 32, width: 32), .frames("visual", frames: 1, height: 32, width: 32)],
@@ -88,12 +90,13 @@ public enum SynthDataset {
 
         let banks = config.modalities.indices.map { PatternBank(config: config, modality: $0) }
         let propsText = props.map { String(format: "%.4g", $0) }.joined(separator: ",")
-        let header = DatasetHeader(
+        var header = DatasetHeader(
             modalities: config.modalities, classes: C, classNames: (0..<C).map { "class-\($0)" },
             preprocessing: "synth v1: planted interactions (kinds: 0 redundant, 1+m unique to modality m, \(M + 1) synergistic); "
                 + "split=\(split) seed=\(config.seed) classes=\(C) proportions=\(propsText) noise=\(config.noise) grid=\(config.grid); "
                 + "spectrogram = s*P[code] + noise*N(0,1); frames = clamp(round(128 + 32*(s*P[code] + noise*N(0,1)))), s ~ U(0.5,1)",
             storesIds: true, storesKinds: true, storesRatings: true)
+        header.chunkSamples = config.chunkSamples
         let writer = try HDF5Writer(path: path, header: header)
         var floats = config.modalities.map { [Float](repeating: 0, count: $0.kind == .spectrogram ? $0.sampleCount : 0) }
         var bytes = config.modalities.map { [UInt8](repeating: 0, count: $0.kind == .frames ? $0.sampleCount : 0) }

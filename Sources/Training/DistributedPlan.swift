@@ -10,16 +10,30 @@ public enum DistributedPlan {
         var problem = ""
         if comm.isRoot {
             do {
-                let plans = try (0..<comm.size).map {
-                    try EpochPlan(order: order ?? [], rank: $0, worldSize: comm.size, perRankBatch: perRankBatch, remainder: remainder)
-                }
-                header[0] = Int64(plans[0].steps)
-                parts = plans.map { $0.indices.map { Int32($0) } }
+                let built = try rankParts(order: order ?? [], worldSize: comm.size, perRankBatch: perRankBatch, remainder: remainder)
+                header[0] = Int64(built.steps)
+                parts = built.parts
             } catch {
                 header[0] = -1
                 problem = "\(error)"
             }
         }
+        return deliver(header: header, parts: parts, problem: problem, comm: comm, perRankBatch: perRankBatch)
+    }
+
+    /// Rank 0's side: every rank's slice of every global batch (the index lists that are scattered).
+    public static func rankParts(order: [Int], worldSize: Int, perRankBatch: Int, remainder: EpochPlan.Remainder) throws
+        -> (steps: Int, parts: [[Int32]]) {
+        let plans = try (0..<worldSize).map {
+            try EpochPlan(order: order, rank: $0, worldSize: worldSize, perRankBatch: perRankBatch, remainder: remainder)
+        }
+        return (plans[0].steps, plans.map { $0.indices.map { Int32($0) } })
+    }
+
+    /// The collective part: rank 0's step count (or -1 and its problem) is broadcast, then the
+    /// index lists are scattered and checked.
+    public static func deliver(header: [Int64], parts: [[Int32]]?, problem: String, comm: Communicator, perRankBatch: Int) -> EpochPlan {
+        var header = header
         comm.broadcast(&header)
         if header[0] < 0 {
             comm.failTogether("cannot build the epoch plan: \(problem.isEmpty ? "see rank 0" : problem)", code: 2)

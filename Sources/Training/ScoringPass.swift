@@ -43,10 +43,24 @@ public enum ScoringPass {
         return (fused, uni, labels)
     }
 
-    public static func run(model: MultimodalModel, data: SampleSource, comm: Communicator, batchSize: Int, epoch: Int,
-                           trainingAugmentation: Bool, synergy: SynergyForm, details wantDetails: Bool = false) throws -> Gathered {
-        let t0 = monotonicSeconds()
-        let range = shard(count: data.count, rank: comm.rank, size: comm.size)
+    /// This rank's part of the pass: the scores of its shard (no communication).
+    public struct Local {
+        public let scores: PIDScores
+        public let bss: BSSMeasures
+        public let details: PIDDetails
+        public let labels: [Int32]
+        /// BSS measures as gathered: [loss0, sim0, loss1, ...].
+        public var bssInterleaved: [Float] {
+            var flat = [Float](repeating: 0, count: 2 * bss.count)
+            for i in 0..<bss.count { flat[2 * i] = bss.loss[i]; flat[2 * i + 1] = bss.similarity[i] }
+            return flat
+        }
+    }
+
+    /// Eval-mode forward passes over this rank's shard and the per-sample scores of its samples.
+    public static func local(model: MultimodalModel, data: SampleSource, rank: Int, size: Int, batchSize: Int, epoch: Int,
+                             trainingAugmentation: Bool, synergy: SynergyForm) throws -> Local {
+        let range = shard(count: data.count, rank: rank, size: size)
         let wasTraining = model.encoders.first.map { $0.bn1.training } ?? false
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
@@ -63,6 +77,21 @@ public enum ScoringPass {
             (local, localDetails) = PIDScorer.scoresWithDetails(p, labels: labels, synergy: synergy)
             localBSS = BSSMeasures(p, labels: labels)
         }
+        return Local(scores: local, bss: localBSS, details: localDetails, labels: labels)
+    }
+
+    /// Rank 0's view of gathered BSS pairs [loss0, sim0, ...].
+    public static func bss(interleaved b: [Float]) -> BSSMeasures {
+        BSSMeasures(loss: stride(from: 0, to: b.count, by: 2).map { b[$0] }, similarity: stride(from: 1, to: b.count, by: 2).map { b[$0] })
+    }
+
+    public static func run(model: MultimodalModel, data: SampleSource, comm: Communicator, batchSize: Int, epoch: Int,
+                           trainingAugmentation: Bool, synergy: SynergyForm, details wantDetails: Bool = false) throws -> Gathered {
+        let t0 = monotonicSeconds()
+        let M = model.modalities.count
+        let part = try local(model: model, data: data, rank: comm.rank, size: comm.size, batchSize: batchSize, epoch: epoch,
+                             trainingAugmentation: trainingAugmentation, synergy: synergy)
+        let local = part.scores, localDetails = part.details, labels = part.labels
         // Details travel as 2M + 2 floats per sample: c_1..c_M, c_multi, D_1..D_M, D_syn.
         var gatheredDetails: PIDDetails? = nil, gatheredLabels: [Int32]? = nil
         if wantDetails {
@@ -81,13 +110,11 @@ public enum ScoringPass {
             }
         }
         let gathered = comm.gatherv(local.interleaved)
-        var bssFlat: [Float] = []
-        for i in 0..<localBSS.count { bssFlat += [localBSS.loss[i], localBSS.similarity[i]] }
-        let gatheredBSS = comm.gatherv(bssFlat)
+        let gatheredBSS = comm.gatherv(part.bssInterleaved)
         var scores: PIDScores? = nil, bss: BSSMeasures? = nil
         if let g = gathered, let b = gatheredBSS {
             scores = PIDScores(interleaved: g)
-            bss = BSSMeasures(loss: stride(from: 0, to: b.count, by: 2).map { b[$0] }, similarity: stride(from: 1, to: b.count, by: 2).map { b[$0] })
+            bss = Self.bss(interleaved: b)
         }
         return Gathered(scores: scores, details: gatheredDetails, labels: gatheredLabels, bss: bss, seconds: monotonicSeconds() - t0, bytes: data.count * 5 * 4)
     }

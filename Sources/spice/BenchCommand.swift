@@ -29,9 +29,19 @@ enum BenchCommand {
                       prints per-rank and total samples/s, scaling efficiency and the step's time
                       breakdown; with --torch also PyTorch DDP (gloo) via torch_ddp_bench.py
       --bucket-mb X   gradient bucket size for --ranks (default 25)
+
+    Scale measurements (docs/scaling.md; `spice bench --refresh --help` for their options):
+      --refresh --train FILE   one curriculum refresh at the file's N, phase by phase (under mpirun)
+      --plan-cost LIST         rank 0's plan build time and memory at larger N
+      --hdf5-read FILE         HDF5 read throughput per rank, independent or collective (under mpirun)
     """
 
     static func run(_ argv: [String]) throws {
+        if argv.contains("--refresh") { return try ScaleBench.refresh(argv) }
+        if argv.contains(where: { $0 == "--plan-cost" || $0.hasPrefix("--plan-cost=") || $0 == "--plan-cost-child" }) {
+            return try ScaleBench.planCost(argv)
+        }
+        if argv.contains(where: { $0 == "--hdf5-read" || $0.hasPrefix("--hdf5-read=") }) { return try ScaleBench.hdf5Read(argv) }
         let a = try Arguments(argv, options: ["config", "threads", "warmup", "steps", "fwd-steps", "torch", "rounds", "anchors",
                                               "ranks", "bucket-mb"],
                               switches: ["help", "child"])

@@ -29,11 +29,13 @@ enum SynthCommand {
       --noise X             Gaussian noise std relative to the unit-RMS class pattern (default 1.0)
       --grid N              class patterns are N x N random fields, upsampled (default 4)
       --seed N              seed (default 0); train and test share the class patterns
+      --chunk-samples K     samples per HDF5 chunk (default 1: one contiguous read per sample,
+                            best for shuffled training reads; see docs/scaling.md)
     """
 
     static func run(_ argv: [String]) throws {
         let a = try Arguments(argv, options: ["out", "train", "test", "samples", "test-samples", "classes", "audio-size",
-                                              "visual-size", "frames", "audio-dtype", "proportions", "noise", "grid", "seed"],
+                                              "visual-size", "frames", "audio-dtype", "proportions", "noise", "grid", "seed", "chunk-samples"],
                               switches: ["help"])
         if a.has("help") { print(help); return }
         guard a.positional.isEmpty else { throw UsageError("unexpected argument '\(a.positional[0])'") }
@@ -64,6 +66,7 @@ enum SynthCommand {
         let grid = try a.int("grid", default: 4, min: 1)
         let noise = try a.double("noise", default: 1.0, min: 0)
         let seed = UInt64(try a.int("seed", default: 0, min: 0))
+        let chunkSamples = try a.int("chunk-samples", default: 1, min: 1)
         let storage: SampleStorage
         switch a.string("audio-dtype", default: "float32") {
         case "float32": storage = .float32
@@ -79,10 +82,11 @@ enum SynthCommand {
             proportions = parts.map { $0! }
         }
 
-        let config = SynthDataset.Config(
+        var config = SynthDataset.Config(
             classes: classes,
             modalities: [.spectrogram("audio", height: ah, width: aw, storage: storage), .frames("visual", frames: frames, height: vh, width: vw)],
             proportions: proportions, noise: Float(noise), seed: seed, grid: grid)
+        config.chunkSamples = chunkSamples
         let start = Date()
         let train = try SynthDataset.generate(to: trainPath, count: samples, split: "train", config: config)
         let test = try SynthDataset.generate(to: testPath, count: testSamples, split: "test", config: config)
@@ -94,7 +98,9 @@ enum SynthCommand {
               + "noise \(noise), seed \(seed)")
         print("  \(trainPath): \(samples) samples (\(kinds(train)))")
         print("  \(testPath): \(testSamples) samples (\(kinds(test)))")
-        print(String(format: "  %.2f s", Date().timeIntervalSince(start)))
+        let bytes = [trainPath, testPath].map { ((try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? NSNumber)?.intValue ?? 0 }
+        print(String(format: "  %.2f s; %@ %.1f MB, %@ %.1f MB; %d sample(s) per chunk", Date().timeIntervalSince(start),
+                     trainPath, Double(bytes[0]) / 1e6, testPath, Double(bytes[1]) / 1e6, chunkSamples))
     }
 
     /// "N" (square) or "HxW", each >= 1.
