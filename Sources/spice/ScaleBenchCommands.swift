@@ -42,7 +42,9 @@ enum ScaleBench {
                         collective transfers)
       --pattern P       shard: each rank reads its contiguous shard in blocks (the scoring pass);
                         batches: random batches of --block samples, one read per batch (sorted
-                        indices); samples: random samples one read each (the training loader)
+                        indices); samples: random samples one read each; gather: the trainer's
+                        reader (HDF5Dataset.gather: random batches of --block, one read per sample,
+                        RandomResizedCrop + flip + normalise at the stored size; independent only)
       --block N         samples per read for shard / batches (default 64)
       --limit N         samples per rank at most (default: the whole shard)
       --cold            evict the file from the page cache first (posix_fadvise DONTNEED)
@@ -149,7 +151,7 @@ enum ScaleBench {
 
     // MARK: HDF5 read throughput
 
-    enum Pattern: String { case shard, batches, samples }
+    enum Pattern: String { case shard, batches, samples, gather }
 
     static func hdf5Read(_ argv: [String]) throws {
         let a = try Arguments(argv, options: ["hdf5-read", "io", "pattern", "block", "limit", "seed"], switches: ["cold", "checksum", "help"])
@@ -166,6 +168,10 @@ enum ScaleBench {
 
         let comm = Communicator.world()
         if a.has("cold") && comm.isRoot { evict(path) }
+        if pattern == .gather {
+            guard mode == .independent else { comm.failTogether("--pattern gather reads independently (the trainer's reader); drop --io collective", code: 2) }
+            return try gatherThroughput(path, comm: comm, block: block, limit: limitOption, seed: seed, cold: a.has("cold"))
+        }
         comm.barrier()
         var reader: HDF5BlockReader?, problem = ""
         let tOpen = monotonicSeconds()
@@ -187,7 +193,7 @@ enum ScaleBench {
         case .shard:
             var s = shard.lowerBound
             while s < shard.lowerBound + limit { let e = min(s + block, shard.lowerBound + limit); reads.append(Array(s..<e)); s = e }
-        case .batches, .samples:
+        case .batches, .samples, .gather:
             var rng = SeededRandom(seed: seed, stream: 0x4844_4635, UInt64(comm.rank))
             let per = pattern == .samples ? 1 : block
             var left = limit
@@ -242,6 +248,44 @@ enum ScaleBench {
                          mode.rawValue, pattern.rawValue, comm.size, block, chunk, a.has("cold") ? "true" : "false", samples, rowBytes,
                          openSeconds, slowest, fastest, perRank, Double(samples) / mine,
                          Double(Int(total) * rowBytes) / slowest / 1e6, calls))
+        }
+        comm.finalize()
+    }
+
+    /// The training read path: HDF5Dataset.gather of random batches (one HDF5 read per sample and
+    /// modality, training augmentation), per rank.
+    static func gatherThroughput(_ path: String, comm: Communicator, block: Int, limit: Int, seed: UInt64, cold: Bool) throws {
+        comm.barrier()
+        var data: HDF5Dataset?, problem = ""
+        do { data = try HDF5Dataset(path: path, options: .init(seed: seed)) } catch { problem = "\(error)" }
+        comm.requireAll(data != nil, problem, code: 2)
+        let d = data!
+        let shard = ScoringPass.shard(count: d.count, rank: comm.rank, size: comm.size)
+        let total = limit > 0 ? min(limit, shard.count) : shard.count
+        var rng = SeededRandom(seed: seed, stream: 0x4741_5448, UInt64(comm.rank))
+        let inputs = d.shapes.map { _ in Tensor(shape: [0]) }
+        let chunk: String = (try? HDF5BlockReader(path: path, mode: .independent))?.chunkSamples.map(String.init).joined(separator: "/") ?? "?"
+        comm.barrier()
+        let t0 = monotonicSeconds()
+        var done = 0
+        do {
+            while done < total {
+                let k = min(block, total - done)
+                let batch = (0..<k).map { _ in rng.below(d.count) }
+                _ = try d.gather(batch[...], into: inputs, epoch: 0, training: true)
+                done += k
+            }
+        } catch { comm.fail("\(error)") }
+        let mine = monotonicSeconds() - t0
+        let slowest = comm.allreduce(mine, op: .max), fastest = comm.allreduce(mine, op: .min)
+        let all = comm.allreduce(Int64(done), op: .sum)
+        let rowBytes = d.modalities.reduce(0) { $0 + $1.spec.sampleCount * $1.spec.storage.bytes }
+        if comm.isRoot {
+            print(String(format: "RESULT {\"io\":\"independent\",\"pattern\":\"gather\",\"ranks\":%d,\"block\":%d,\"chunk_samples\":\"%@\",\"cold\":%@,"
+                         + "\"samples_per_rank\":%d,\"sample_bytes\":%d,\"seconds_max\":%.4f,\"seconds_min\":%.4f,\"rank0_mb_per_s\":%.1f,"
+                         + "\"rank0_samples_per_s\":%.1f,\"aggregate_mb_per_s\":%.1f}", comm.size, block, chunk, cold ? "true" : "false", done,
+                         rowBytes, slowest, fastest, Double(done * rowBytes) / mine / 1e6, Double(done) / mine,
+                         Double(Int(all) * rowBytes) / slowest / 1e6))
         }
         comm.finalize()
     }
