@@ -58,26 +58,35 @@ public enum ScoringPass {
     }
 
     /// Eval-mode forward passes over this rank's shard and the per-sample scores of its samples.
+    /// Scores are computed batch by batch (each sample's scores depend on its own outputs only), so
+    /// the pass holds one batch of logits, not the shard's (12 x classes bytes per sample).
     public static func local(model: MultimodalModel, data: SampleSource, rank: Int, size: Int, batchSize: Int, epoch: Int,
                              trainingAugmentation: Bool, synergy: SynergyForm) throws -> Local {
         let range = shard(count: data.count, rank: rank, size: size)
         let wasTraining = model.encoders.first.map { $0.bn1.training } ?? false
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
-        let c = model.classes
-        let (fused, uni, labels) = try logits(model: model, data: data, range: range, batchSize: batchSize, epoch: epoch,
-                                              training: trainingAugmentation)
-        let M = model.modalities.count
-        var local = PIDScores(redundancy: [], unique: [], synergy: [])
-        var localBSS = BSSMeasures(loss: [], similarity: [])
-        var localDetails = PIDDetails(confidence: Array(repeating: [], count: M), fusedConfidence: [],
-                                      divergence: Array(repeating: [], count: M), synergyDivergence: [])
-        if !labels.isEmpty {
-            let p = ModalityPredictions(unimodalLogits: uni, fusedLogits: fused, classes: c)
-            (local, localDetails) = PIDScorer.scoresWithDetails(p, labels: labels, synergy: synergy)
-            localBSS = BSSMeasures(p, labels: labels)
+        let c = model.classes, M = model.modalities.count
+        var scores = PIDScores(redundancy: [], unique: [], synergy: [])
+        var bss = BSSMeasures(loss: [], similarity: [])
+        var details = PIDDetails(confidence: Array(repeating: [], count: M), fusedConfidence: [],
+                                 divergence: Array(repeating: [], count: M), synergyDivergence: [])
+        var labels: [Int32] = []
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + batchSize, range.upperBound)
+            let part = try logits(model: model, data: data, range: start..<end, batchSize: batchSize, epoch: epoch, training: trainingAugmentation)
+            let p = ModalityPredictions(unimodalLogits: part.unimodal, fusedLogits: part.fused, classes: c)
+            let (s, d) = PIDScorer.scoresWithDetails(p, labels: part.labels, synergy: synergy)
+            let b = BSSMeasures(p, labels: part.labels)
+            scores.redundancy += s.redundancy; scores.unique += s.unique; scores.synergy += s.synergy
+            bss.loss += b.loss; bss.similarity += b.similarity
+            for m in 0..<M { details.confidence[m] += d.confidence[m]; details.divergence[m] += d.divergence[m] }
+            details.fusedConfidence += d.fusedConfidence; details.synergyDivergence += d.synergyDivergence
+            labels += part.labels
+            start = end
         }
-        return Local(scores: local, bss: localBSS, details: localDetails, labels: labels)
+        return Local(scores: scores, bss: bss, details: details, labels: labels)
     }
 
     /// Rank 0's view of gathered BSS pairs [loss0, sim0, ...].
