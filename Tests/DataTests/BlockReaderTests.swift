@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import TestSupport
 @testable import Data
 
 /// Multi-sample chunks and the block reader (independent mode; the collective mode is compared
