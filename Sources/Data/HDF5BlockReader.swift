@@ -31,15 +31,29 @@ public final class HDF5BlockReader {
     /// Bytes of one stored sample of modality m.
     public func sampleBytes(_ m: Int) -> Int { specs[m].sampleCount * specs[m].storage.bytes }
 
-    public init(path: String, mode: IOMode) throws {
+    /// What a reader needs to know of a file, validated by `HDF5Dataset` (opened and closed again).
+    public struct Layout: Sendable {
+        public let count: Int
+        public let specs: [ModalitySpec]
+    }
+
+    /// Validates the file independently (no MPI). Under MPI, check that it succeeded on every rank
+    /// before a collective open, so a file one rank cannot read never leaves the others waiting.
+    public static func layout(of path: String) throws -> Layout {
+        let check = try HDF5Dataset(path: path)
+        return Layout(count: check.count, specs: check.modalities.map(\.spec))
+    }
+
+    public convenience init(path: String, mode: IOMode) throws {
+        try self.init(path: path, mode: mode, layout: Self.layout(of: path))
+    }
+
+    /// Opens a file whose layout was checked. `.collective`: every rank must call this.
+    public init(path: String, mode: IOMode, layout: Layout) throws {
         self.path = path
         self.mode = mode
-        // Validate the layout with the regular reader (closed again before the MPI-IO open).
-        do {
-            let check = try HDF5Dataset(path: path)
-            count = check.count
-            specs = check.modalities.map(\.spec)
-        }
+        count = layout.count
+        specs = layout.specs
         var chunks: [Int] = []
         var f: hid_t = -1, sets: [hid_t] = [], types: [hid_t] = [], owned: [hid_t] = [], xfer: hid_t = -1
         let specs = self.specs

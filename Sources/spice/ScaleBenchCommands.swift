@@ -173,10 +173,13 @@ enum ScaleBench {
             return try gatherThroughput(path, comm: comm, block: block, limit: limitOption, seed: seed, cold: a.has("cold"))
         }
         comm.barrier()
-        var reader: HDF5BlockReader?, problem = ""
+        var layout: HDF5BlockReader.Layout?, reader: HDF5BlockReader?, problem = ""
         let tOpen = monotonicSeconds()
-        // The MPI-IO open is collective: every rank calls it even if its own checks fail.
-        do { reader = try HDF5BlockReader(path: path, mode: mode) } catch { problem = "\(error)" }
+        // Every rank validates the file on its own first; the (collective) MPI-IO open follows only
+        // when all ranks could, so no rank is left waiting in it.
+        do { layout = try HDF5BlockReader.layout(of: path) } catch { problem = "\(error)" }
+        comm.requireAll(layout != nil, problem, code: 2)
+        do { reader = try HDF5BlockReader(path: path, mode: mode, layout: layout!) } catch { problem = "\(error)" }
         comm.requireAll(reader != nil, problem, code: 2)
         let r = reader!
         let openSeconds = monotonicSeconds() - tOpen

@@ -94,6 +94,17 @@ final class ScaleTests: XCTestCase {
             XCTAssertEqual(r.status, 2, r.err)
             XCTAssertTrue(r.err.contains("not an HDF5 file"), r.err)
         }
+        // A file only rank 0 can see (MPMD: rank 1 gets a missing path): the collective open is
+        // never entered, both ranks exit 2 naming rank 1.
+        let good = dir.appendingPathComponent("good")
+        try synth(good, samples: 20)
+        let goodFile = good.appendingPathComponent("train.h5").path
+        let m = try MPIRunner.run(np: 1, ["bench", "--hdf5-read", goodFile, "--io", "collective", ":", "-np", "1", MPIRunner.spice,
+                                          "bench", "--hdf5-read", dir.appendingPathComponent("missing/train.h5").path, "--io", "collective"],
+                                  timeout: 60)
+        XCTAssertFalse(m.timedOut)
+        XCTAssertEqual(m.status, 2, m.err)
+        XCTAssertTrue(m.err.contains("rank 1/2") && m.err.contains("no such file"), m.err)
         let r = try MPIRunner.run(np: 2, ["bench", "--refresh", "--train", bad.path], timeout: 60)
         XCTAssertFalse(r.timedOut)
         XCTAssertEqual(r.status, 2, r.err)
