@@ -19,7 +19,8 @@ public enum WeightedOrder {
             precondition(w.isFinite && w >= 0, "sampling weight \(w) of sample \(i) is not finite and >= 0")
             // u in (0, 1] with 53 bits, so E = -log(u) is finite.
             let u = Double((rng.next() >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)
-            if w > 0 { keyed.append(Keyed(key: -Foundation.log(u) / Double(w), index: Int32(i))) } else { zeros.append(i) }
+            // u == 1 gives -0.0, whose bit pattern would sort last in the radix sort: + 0 makes it +0.0.
+            if w > 0 { keyed.append(Keyed(key: -Foundation.log(u) / Double(w) + 0.0, index: Int32(i))) } else { zeros.append(i) }
         }
         // Ascending key, exact ties broken by index: a stable radix sort of the keys' bit patterns
         // (non-negative doubles order like their bits) over samples listed in index order.
