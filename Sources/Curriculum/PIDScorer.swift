@@ -7,6 +7,22 @@ public enum SynergyForm: String, Sendable, CaseIterable {
     /// Authors' reference code: S = (c_multi - max_m c_m) * (1 - exp(-KL(mean_m p_m || p_multi))) for
     /// M = 2; for M >= 3 that code keeps the paper's direction: 1 - exp(-KL(p_multi || mean_m p_m)).
     case referenceCode
+    /// Beyond the paper (issue 10): the paper's S with its negative part clipped to 0,
+    /// S = max(0, c_multi - max_m c_m) * KL(p_multi || mean_m p_m). Only samples on which the fused
+    /// head is more sure of the label than every modality get synergy; all others share the
+    /// minimum, so after min-max scaling they sit at S^ = 0 instead of in the middle of the range,
+    /// and the S bin no longer fills with samples no modality is sure of.
+    case positive
+
+    /// The name used by `--synergy` and the `synergy` config key.
+    public var optionName: String {
+        switch self { case .paper: "paper"; case .referenceCode: "reference"; case .positive: "positive" }
+    }
+
+    public init?(optionName: String) {
+        guard let f = SynergyForm.allCases.first(where: { $0.optionName == optionName }) else { return nil }
+        self = f
+    }
 }
 
 /// Per-sample intermediate values, for logging and the CSV dump.
@@ -110,10 +126,11 @@ public enum PIDScorer {
                     kl += reversed ? Double(q * -diff) : Double(pm * diff)
                 }
             }
-            let agreement = form == .paper ? kl : 1 - Foundation.exp(-kl)
+            let agreement = form == .referenceCode ? 1 - Foundation.exp(-kl) : kl
+            let gain = form == .positive ? max(0, cMulti - maxC) : cMulti - maxC
             r[i] = Float(prodC * Foundation.exp(-meanD))
             u[i] = Float(uniq)
-            s[i] = Float((cMulti - maxC) * agreement)
+            s[i] = Float(gain * agreement)
             if keepDetails {
                 for m in 0..<mCount { conf[m][i] = Float(c[m]); div[m][i] = Float(d[m]) }
                 fusedConf[i] = Float(cMulti); synDiv[i] = Float(kl)

@@ -40,6 +40,11 @@ enum PrepareCommand {
       --out DIR             output folder (created)
       --image-size N        stored frame size N x N (default 28 = MNIST's own; bilinear resize otherwise)
       --limit N             only N pairs per split, evenly spaced over pairs.csv (every digit appears)
+      --planted             planted interaction structure (stores a per-sample kind): 40% redundant pairs,
+                            20% unique-audio (image of a random pair), 20% unique-visual (clip of a random
+                            pair), 20% synergistic (label = (audio digit + image digit) mod 10)
+      --planted-proportions R,UA,UV,S   the four kind weights (default 0.4,0.2,0.2,0.2; implies --planted)
+      --planted-seed N      seed of the kind assignment and partners (default 0)
 
     """ + audioOptionsHelp + "\n" + commonHelp
 
@@ -138,8 +143,9 @@ enum PrepareCommand {
     }
 
     static func avDigits(_ argv: [String]) throws {
-        let a = try Arguments(argv, options: audioOptions.union(commonOptions).union(["source", "out", "image-size", "limit"]),
-                              switches: ["help", "skip-bad"])
+        let a = try Arguments(argv, options: audioOptions.union(commonOptions).union(["source", "out", "image-size", "limit",
+                                                                                            "planted-proportions", "planted-seed"]),
+                              switches: ["help", "skip-bad", "planted"])
         if a.has("help") { print(avDigitsHelp); return }
         guard a.positional.isEmpty else { throw UsageError("unexpected argument '\(a.positional[0])'") }
         guard let source = a.optional("source") else { throw UsageError("--source DIR (the shared data folder) is required") }
@@ -151,8 +157,21 @@ enum PrepareCommand {
         let prof = try profile(a)
         let size = try a.int("image-size", default: 28, min: 1)
         let limit = a.optional("limit") != nil ? try a.int("limit", default: 0, min: 1) : nil
+        var planted: AVDigits.Planted?
+        if a.has("planted") || a.optional("planted-proportions") != nil || a.optional("planted-seed") != nil {
+            var p = AVDigits.Planted(seed: UInt64(try a.int("planted-seed", default: 0, min: 0)))
+            if let text = a.optional("planted-proportions") {
+                let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard v.count == 4, v.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }), v.reduce(0.0, { $0 + $1! }) > 0 else {
+                    throw UsageError("--planted-proportions expects 4 non-negative numbers with a positive sum "
+                                     + "(redundant,unique-audio,unique-visual,synergistic), got '\(text)'")
+                }
+                p.proportions = v.map { $0! }
+            }
+            planted = p
+        }
         let config = AVDigits.Config(source: source, profile: prof, imageSize: size, audioStorage: try storage(a),
-                                     limit: limit, skipBad: a.has("skip-bad"))
+                                     limit: limit, skipBad: a.has("skip-bad"), planted: planted)
         let reports = try AVDigits.build(config, outDir: out, progress: try progress(a))
         print("spice prepare av-digits: audio 1x\(prof.bins)x\(prof.frames) \(config.audioStorage.rawValue) (\(prof.name)), "
               + "visual 1x3x\(size)x\(size) uint8, 10 classes")

@@ -37,7 +37,8 @@ enum TrainCommand {
       --scores S        where SPICE-E/S scores come from: model (default), annotator (the data's
                         ratings, static), hybrid-linear / hybrid-cosine (eq. 20 mix over the curriculum)
       --refresh K       rescore every K curriculum epochs (default 2; first refresh after warm-up)
-      --synergy F       synergy score: paper (default) or reference
+      --synergy F       synergy score: paper (default), reference (the authors' code) or positive (paper S
+                        with negative values clipped to 0: only fused-beats-every-modality samples score)
       --redraw R        SPICE-E order: epoch (default, the paper) or refresh (the reference code)
       --harvest-scores  SPICE-E/S: take the scores from the training forward passes of the epoch before
                         each refresh instead of a separate scoring pass
@@ -234,11 +235,11 @@ enum TrainCommand {
         }
         if a.optional("ogm-alpha") != nil && c.ogmAlpha == nil { throw UsageError("--ogm-alpha needs --curriculum ogm-ge") }
         c.ogmGaussian = a.has("ogm-gaussian")
-        switch a.string("synergy", default: "paper") {
-        case "paper": c.synergy = .paper
-        case "reference": c.synergy = .referenceCode
-        case let f: throw UsageError("--synergy must be 'paper' or 'reference', got '\(f)'")
+        let synergy = a.string("synergy", default: "paper")
+        guard let form = SynergyForm(optionName: synergy) else {
+            throw UsageError("--synergy must be \(SynergyForm.allCases.map { "'\($0.optionName)'" }.joined(separator: ", ")), got '\(synergy)'")
         }
+        c.synergy = form
         c.scoreWithTrainingAugmentation = a.has("score-augmentation")
         c.harvestScores = a.has("harvest-scores")
         c.compareHarvest = a.has("compare-harvest")

@@ -16,6 +16,7 @@ commands:
   train     train the multimodal model (HDF5 data, or a short run on a generated dataset)
   synth     write a generated dataset with planted redundant/unique/synergistic structure
   eval      evaluate a run's latest checkpoint on an HDF5 file
+  analyze   how well a run's R/U/S scores find planted structure (checkpoint or score dumps)
   report    write an HTML report (inline SVG plots, final table) of one or more run directories
   export    write a run's model as safetensors with PyTorch names (docs/pytorch.md)
   prepare   convert real data (AV-Digits, manifests of WAV/PNG/JPEG, CREMA-D ratings) to HDF5
@@ -47,6 +48,8 @@ do {
         try EvalCommand.run(rest)
     case "report":
         try ReportCommand.run(rest)
+    case "analyze":
+        try AnalyzeCommand.run(rest)
     case "export":
         try ExportCommand.run(rest)
     default:

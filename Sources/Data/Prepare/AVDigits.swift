@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// AV-Digits: spoken digits (FSDD) paired with handwritten digits (MNIST) by the shared data's
 /// deterministic pairing `av-digits/pairs.csv` (docs/prepare.md, /work/shared/data/README.md).
@@ -19,10 +20,61 @@ public enum AVDigits {
         /// Pairs per split (evenly spaced over the split's rows of pairs.csv); nil = all.
         public var limit: Int?
         public var skipBad: Bool
+        /// Planted interaction structure (`Planted`); nil = the plain pairs.
+        public var planted: Planted?
         public init(source: String, profile: AudioProfile = .ogmGE, imageSize: Int = 28, audioStorage: SampleStorage = .float32,
-                    limit: Int? = nil, skipBad: Bool = false) {
+                    limit: Int? = nil, skipBad: Bool = false, planted: Planted? = nil) {
             self.source = source; self.profile = profile; self.imageSize = imageSize
-            self.audioStorage = audioStorage; self.limit = limit; self.skipBad = skipBad
+            self.audioStorage = audioStorage; self.limit = limit; self.skipBad = skipBad; self.planted = planted
+        }
+    }
+
+    /// Planted-style AV-Digits (issue 10; the PyTorch study in ../shared/notes/synergy-and-fusion.md):
+    /// each chosen pair of a split becomes one sample of a planted kind, in exact proportions
+    /// (largest remainder) over a seeded permutation, kind codes as `spice synth`:
+    ///  - redundant (0): the pair as it is, label = its digit (both modalities show the label);
+    ///  - unique-audio (1): the pair's clip, an image of a random pair of the same split; label =
+    ///    the clip's digit (the image is independent of the label);
+    ///  - unique-visual (2): the pair's image, the clip of a random pair; label = the image's digit;
+    ///  - synergistic (3): the pair's clip (digit a), the image of a random pair (digit b);
+    ///    label = (a + b) mod 10 — each modality alone is independent of the label.
+    /// Partners are drawn uniformly over the split's chosen pairs, so their digits are (close to)
+    /// uniform. Ids: "<kind>|fsdd:...|mnist:..." naming the clip and the image actually used.
+    public struct Planted: Sendable, Equatable {
+        /// Redundant, unique-audio, unique-visual, synergistic (normalised).
+        public var proportions: [Double]
+        public var seed: UInt64
+        public init(proportions: [Double] = [0.4, 0.2, 0.2, 0.2], seed: UInt64 = 0) {
+            self.proportions = proportions; self.seed = seed
+        }
+    }
+
+    /// One planted sample: which pair gives the audio, which the image, the label and the kind.
+    public struct PlantedSample: Sendable, Equatable {
+        public var audioPair: Int, imagePair: Int, label: Int, kind: UInt8
+    }
+
+    static let kindNames = ["redundant", "unique-audio", "unique-visual", "synergistic"]
+
+    /// The planted samples of `pairs` (the chosen pairs of one split; their labels are the digits).
+    public static func plant(_ pairs: [Pair], _ p: Planted, split: String) throws -> [PlantedSample] {
+        guard p.proportions.count == 4, p.proportions.allSatisfy({ $0 >= 0 && $0.isFinite }), p.proportions.reduce(0, +) > 0 else {
+            throw DataError(file: split, "planted proportions need 4 non-negative numbers (redundant, unique-audio, unique-visual, synergistic) with a positive sum, got \(p.proportions)")
+        }
+        let total = p.proportions.reduce(0, +)
+        let counts = SynthDataset.apportion(pairs.count, p.proportions.map { $0 / total })
+        var rng = SeededRandom(seed: p.seed, stream: 0x4156_504C, SynthDataset.fnv1a(split))
+        let order = rng.permutation(pairs.count)
+        var kinds = [UInt8](repeating: 0, count: pairs.count), j = 0
+        for (k, n) in counts.enumerated() { for _ in 0..<n { kinds[order[j]] = UInt8(k); j += 1 } }
+        return (0..<pairs.count).map { i in
+            let partner = rng.below(pairs.count)
+            switch kinds[i] {
+            case 0: return PlantedSample(audioPair: i, imagePair: i, label: pairs[i].label, kind: 0)
+            case 1: return PlantedSample(audioPair: i, imagePair: partner, label: pairs[i].label, kind: 1)
+            case 2: return PlantedSample(audioPair: partner, imagePair: i, label: pairs[i].label, kind: 2)
+            default: return PlantedSample(audioPair: i, imagePair: partner, label: (pairs[i].label + pairs[partner].label) % 10, kind: 3)
+            }
         }
     }
 
@@ -93,7 +145,9 @@ public enum AVDigits {
 
     /// The `preprocessing` attribute of the files.
     public static func recipe(_ c: Config) -> String {
-        "AV-Digits (FSDD recordings paired with MNIST digits by av-digits/pairs.csv). audio: FSDD 8000 Hz mono PCM16 / 32768, "
+        (c.planted.map { "PLANTED (kinds 0 redundant, 1 unique-audio, 2 unique-visual, 3 synergistic: label = (audio digit + image digit) mod 10; "
+            + "proportions \($0.proportions.map { String(format: "%.4g", $0) }.joined(separator: ",")), seed \($0.seed)). " } ?? "")
+        + "AV-Digits (FSDD recordings paired with MNIST digits by av-digits/pairs.csv). audio: FSDD 8000 Hz mono PCM16 / 32768, "
             + c.profile.recipe + ". visual: MNIST 28x28 grey uint8"
             + (c.imageSize == 28 ? "" : ", resized to \(c.imageSize)x\(c.imageSize) (Pillow-style bilinear)")
             + ", replicated to 3 channels, 1 frame"
@@ -133,20 +187,27 @@ public enum AVDigits {
         let pipeline = AudioPipeline(profile: c.profile)
         let header = DatasetHeader(modalities: [c.profile.spec(name: "audio", storage: c.audioStorage),
                                                 .frames("visual", frames: 1, height: c.imageSize, width: c.imageSize)],
-                                   classes: 10, classNames: classNames, preprocessing: recipe(c), storesIds: true)
+                                   classes: 10, classNames: classNames, preprocessing: recipe(c), storesIds: true,
+                                   storesKinds: c.planted != nil)
         var reports: [PrepareReport] = []
         for split in ["train", "test"] {
             let all = pairs.filter { $0.split == split }
             guard !all.isEmpty else { throw DataError(file: pairsPath, "no '\(split)' rows") }
             let chosen = spread(all.count, limit: c.limit).map { all[$0] }
             let path = (outDir as NSString).appendingPathComponent("\(split).h5")
+            let planted = try c.planted.map { try plant(chosen, $0, split: split) }
             let writer = try HDF5Writer(path: path, header: header)
             let size = c.imageSize
             let report = try PrepareRunner.run(count: chosen.count, writer: writer, what: "av-digits \(split)", skipBad: c.skipBad,
                                                progress: progress) { k in
                 let p = chosen[k]
                 do {
-                    return try sample(p, src: src, pipeline: pipeline, imageSize: size, pairsPath: pairsPath)
+                    guard let s = planted?[k] else { return try sample(p, src: src, pipeline: pipeline, imageSize: size, pairsPath: pairsPath) }
+                    let a = chosen[s.audioPair], v = chosen[s.imagePair]
+                    let values = [try audio(a, src: src, pipeline: pipeline, pairsPath: pairsPath),
+                                  try image(v, src: src, imageSize: size, pairsPath: pairsPath)]
+                    let id = kindNames[Int(s.kind)] + "|fsdd:\(a.fsddFilename)|" + String(v.id.split(separator: "|").last ?? "")
+                    return .sample(label: s.label, values: values, id: id, ratings: nil, kind: s.kind)
                 } catch {
                     return .failure(PrepareFailure(input: "\(p.id) (pairs.csv line \(p.line))", error: error))
                 }
@@ -158,6 +219,12 @@ public enum AVDigits {
     }
 
     static func sample(_ p: Pair, src: Sources, pipeline: AudioPipeline, imageSize: Int, pairsPath: String) throws -> PrepareRunner.Outcome {
+        .sample(label: p.label, values: [try audio(p, src: src, pipeline: pipeline, pairsPath: pairsPath),
+                                         try image(p, src: src, imageSize: imageSize, pairsPath: pairsPath)], id: p.id, ratings: nil)
+    }
+
+    /// The pair's checked clip as a spectrogram.
+    static func audio(_ p: Pair, src: Sources, pipeline: AudioPipeline, pairsPath: String) throws -> SampleValues {
         guard (0..<10).contains(p.label) else { throw DataError(file: pairsPath, "label \(p.label) outside 0...9") }
         guard p.fsddIndex >= 0 && p.fsddIndex < src.digits.count else {
             throw DataError(file: pairsPath, "fsdd_index \(p.fsddIndex) outside [0, \(src.digits.count))")
@@ -165,6 +232,13 @@ public enum AVDigits {
         guard Int(src.digits[p.fsddIndex]) == p.label else {
             throw DataError(file: pairsPath, "label \(p.label) but FSDD clip \(p.fsddIndex) is digit \(src.digits[p.fsddIndex])")
         }
+        let a = Int(src.offsets[p.fsddIndex]), b = Int(src.offsets[p.fsddIndex + 1])
+        let clip = src.samples[a..<b].map { Float($0) / 32768 }
+        return .float(try pipeline.spectrogram(MonoAudio(sampleRate: 8000, samples: clip), name: "fsdd:\(p.fsddFilename)"))
+    }
+
+    /// The pair's checked image, resized, as frames.
+    static func image(_ p: Pair, src: Sources, imageSize: Int, pairsPath: String) throws -> SampleValues {
         guard let img = src.images[p.imageSource] else { throw DataError(file: pairsPath, "unknown image_source '\(p.imageSource)'") }
         guard p.imageIndex >= 0 && p.imageIndex < img.count else {
             throw DataError(file: pairsPath, "image_index \(p.imageIndex) outside [0, \(img.count)) of \(p.imageSource)")
@@ -172,13 +246,9 @@ public enum AVDigits {
         guard Int(img.labels[p.imageIndex]) == p.label else {
             throw DataError(file: pairsPath, "label \(p.label) but \(p.imageSource) image \(p.imageIndex) is a \(img.labels[p.imageIndex])")
         }
-        let a = Int(src.offsets[p.fsddIndex]), b = Int(src.offsets[p.fsddIndex + 1])
-        let clip = src.samples[a..<b].map { Float($0) / 32768 }
-        let spec = try pipeline.spectrogram(MonoAudio(sampleRate: 8000, samples: clip), name: "fsdd:\(p.fsddFilename)")
         let hw = img.height * img.width
         let plane = Array(img.pixels[(p.imageIndex * hw)..<((p.imageIndex + 1) * hw)])
         let image = Image8(width: img.width, height: img.height, channels: 1, pixels: plane)
-        let frames = FrameResize.frames([image], height: imageSize, width: imageSize)
-        return .sample(label: p.label, values: [.float(spec), .bytes(frames)], id: p.id, ratings: nil)
+        return .bytes(FrameResize.frames([image], height: imageSize, width: imageSize))
     }
 }

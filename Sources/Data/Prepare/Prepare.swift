@@ -65,7 +65,7 @@ public struct PrepareProgress {
 enum PrepareRunner {
     /// The computed values of one sample, or why it failed.
     enum Outcome: Sendable {
-        case sample(label: Int, values: [SampleValues], id: String?, ratings: [Float]?)
+        case sample(label: Int, values: [SampleValues], id: String?, ratings: [Float]?, kind: UInt8? = nil)
         case failure(PrepareFailure)
     }
 
@@ -95,11 +95,11 @@ enum PrepareRunner {
             for k in 0..<n {
                 switch slots.items[k]! {
                 case .failure(let f): failures.append(f)
-                case .sample(let label, let values, let id, let ratings):
+                case .sample(let label, let values, let id, let ratings, let kind):
                     // Once something failed without --skip-bad nothing will be published; keep scanning for the report.
                     if skipBad || failures.isEmpty {
                         do {
-                            try writer.append(label: label, values: values, id: id, ratings: ratings)
+                            try writer.append(label: label, values: values, id: id, kind: kind, ratings: ratings)
                         } catch {
                             failures.append(PrepareFailure(input: id ?? "sample \(base + k)", error: error))
                         }
