@@ -59,10 +59,12 @@ def main(out):
     for ds in sorted({k[0] for k in runs}):
         seeds = sorted({k[3] for k in runs if k[0] == ds})
         print(f"## {ds} (seeds {', '.join(map(str, seeds))})\n")
-        print("Test accuracy at the last epoch (mean over seeds, per-seed values in brackets), per planted kind "
-              "(means), best epoch accuracy, gradient updates (mean).\n")
-        print("| fusion | curriculum | test ACC | redundant | unique-audio | unique-visual | synergistic | best ACC | updates |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("Test accuracy at the last epoch (mean over seeds, per-seed values in brackets) and per planted kind "
+              "(means; prediction = argmax of fused + unimodal logits, as the metrics), the fused head alone "
+              "(argmax of z_multi) overall and on synergistic samples, the best epoch's accuracy and the gradient "
+              "updates (means).\n")
+        print("| fusion | curriculum | test ACC | redundant | unique-audio | unique-visual | synergistic | fused head: all / synergistic | best ACC | updates |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for fusion in FUSIONS:
             for cur in CURRICULA:
                 rs = [runs[k] for k in sorted(runs) if k[:3] == (ds, fusion, cur)]
@@ -70,10 +72,11 @@ def main(out):
                     continue
                 acc = [m[-1]["acc"] for _, m in rs]
                 kinds = [mean([a["checkpoint"]["test_accuracy"].get(kind) for a, _ in rs]) for kind in KINDS]
+                fused = [mean([a["checkpoint"]["test_accuracy"].get(key) for a, _ in rs]) for key in ("fused:all", "fused:synergistic")]
                 best = [max(e["acc"] for e in m) for _, m in rs]
                 updates = mean([m[-1]["gradient_updates"] for _, m in rs])
                 print(f"| {fusion} | {cur} | {cell(acc)} | " + " | ".join(fmt(k) for k in kinds)
-                      + f" | {fmt(mean(best))} | {updates:.0f} |")
+                      + f" | {fmt(fused[0])} / {fmt(fused[1])} | {fmt(mean(best))} | {updates:.0f} |")
         print()
         print("Scores of the final model on the training set, by synergy form (the same checkpoints scored three ways; "
               "means over the curricula and seeds of each fusion): AUC of R for redundant, U for unique, S for "

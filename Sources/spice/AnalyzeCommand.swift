@@ -18,7 +18,8 @@ enum AnalyzeCommand {
     av-digits --planted`: a per-sample kind) the AUC of R for redundant samples, U for unique
     samples (any modality) and S for synergistic samples, the SPICE-S bin sizes, the purity of each
     bin (the fraction of its samples of the matching kind) and each kind's recall; and the model's
-    accuracy (argmax of fused + unimodal logits) overall and per planted kind on FILE and on --test.
+    accuracy (argmax of fused + unimodal logits, and of the fused head alone) overall and per
+    planted kind on FILE and on --test.
     Data without planted truth: score distributions (quantiles of R^, U^, S^) and bin sizes.
 
     Dump mode (--scores): the same per refresh from the CSV files a run wrote with --dump-scores
@@ -150,10 +151,15 @@ enum AnalyzeCommand {
         var out = ["all": Metrics.accuracy(predictions: predictions, labels: labels)]
         let modality = Metrics.modalityAccuracy(unimodalScores: uni, labels: labels, classes: classes)
         for (m, acc) in modality.enumerated() { out["modality_\(m)"] = acc }
+        // The fused head alone (argmax of z_multi): whether the fusion itself learned a kind, without
+        // the unimodal heads' votes that the metrics add.
+        let fusedOnly = Metrics.argmaxRows(fused, classes: classes)
+        out["fused:all"] = Metrics.accuracy(predictions: fusedOnly, labels: labels)
         if let kinds {
             for name in Array(Set(kinds)).sorted() {
                 let idx = kinds.indices.filter { kinds[$0] == name }
                 out[name] = Metrics.accuracy(predictions: idx.map { predictions[$0] }, labels: idx.map { labels[$0] })
+                out["fused:" + name] = Metrics.accuracy(predictions: idx.map { fusedOnly[$0] }, labels: idx.map { labels[$0] })
             }
         }
         let parts = out.keys.sorted().filter { $0 != "all" }.map { String(format: "%@ %.4f", $0, out[$0]!) }

@@ -45,7 +45,8 @@ extension CLITests {
         let evalAcc = Double(e.out.components(separatedBy: ": acc ").last?.split(separator: " ").first ?? "") ?? -1
         XCTAssertEqual(testAcc, evalAcc, accuracy: 0.00005)
         let perKind = try XCTUnwrap(checkpoint["test_accuracy"] as? [String: Double])
-        XCTAssertTrue(["redundant", "unique-audio", "unique-visual", "synergistic"].allSatisfy { perKind[$0] != nil }, "\(perKind)")
+        XCTAssertTrue(["redundant", "unique-audio", "unique-visual", "synergistic"].allSatisfy { perKind[$0] != nil && perKind["fused:" + $0] != nil },
+                      "\(perKind)")
         // Dump mode: one entry per refresh (before epochs 2 and 3), bins from the dumps.
         let refreshes = try XCTUnwrap(root["refreshes"] as? [[String: Any]])
         XCTAssertEqual(refreshes.map { $0["epoch"] as? Int }, [2, 3])
