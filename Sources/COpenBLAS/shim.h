@@ -18,6 +18,29 @@ static inline int spice_flush_denormals(void) {
 #endif
 }
 
+/// The x86 MXCSR (rounding and denormal modes) of this thread, and setting it: worker threads take
+/// the dispatching thread's modes so parallel kernels compute exactly what the serial ones do.
+static inline unsigned spice_get_fp_mode(void) {
+#if defined(__x86_64__)
+    return _mm_getcsr();
+#else
+    return 0;
+#endif
+}
+
+static inline void spice_set_fp_mode(unsigned mode) {
+#if defined(__x86_64__)
+    _mm_setcsr(mode);
+#endif
+}
+
+/// A spin-wait hint (x86 PAUSE).
+static inline void spice_cpu_relax(void) {
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+}
+
 static inline int spice_flushes_denormals(void) {
 #if defined(__x86_64__)
     return (_mm_getcsr() & 0x8040) == 0x8040;

@@ -43,7 +43,7 @@ public final class BasicBlock: Module {
         // overwrite that buffer (saves one activation per block).
         let out = bn2.forward(conv2.forward(h))
         let shortcut = downsample.map { $0.bn.forward($0.conv.forward(x)) } ?? x
-        Elementwise.add(out.data, shortcut.data, out.data, out.count, relu: true)
+        Profile.measure("residual") { Elementwise.add(out.data, shortcut.data, out.data, out.count, relu: true) }
         output = out
         return out
     }
@@ -52,7 +52,7 @@ public final class BasicBlock: Module {
     public func backward(_ dy: Tensor, pool: GradientPool) -> Tensor {
         guard let out = output else { preconditionFailure("backward before forward") }
         // The output ReLU's mask, in place; dy then stays intact for the shortcut.
-        Elementwise.reluBackward(y: out.data, dy: dy.data, dx: dy.data, out.count)
+        Profile.measure("residual") { Elementwise.reluBackward(y: out.data, dy: dy.data, dx: dy.data, out.count) }
         let t1 = pool.take(out.shape, excluding: [dy])
         bn2.backward(dy, into: t1)
         let t2 = pool.take(out.shape, excluding: [dy, t1])
@@ -62,9 +62,9 @@ public final class BasicBlock: Module {
         if let d = downsample {
             d.bn.backward(dy)
             d.conv.backward(dy, into: t2)
-            Elementwise.axpy(1, t2.data, t1.data, t1.count)
+            Profile.measure("residual") { Elementwise.axpy(1, t2.data, t1.data, t1.count) }
         } else {
-            Elementwise.axpy(1, dy.data, t1.data, t1.count)
+            Profile.measure("residual") { Elementwise.axpy(1, dy.data, t1.data, t1.count) }
         }
         return t1
     }

@@ -50,6 +50,7 @@ public final class BatchNorm2dLayer: Module {
         input = x
         inputWasTraining = training
         output.resize(x.shape)
+        Profile.measure("batchnorm+relu") {
         if training {
             BatchNorm.forwardTrain(s, x: x.data, gamma: weight.value.data, beta: bias.value.data,
                                    runningMean: runningMean.data, runningVar: runningVar.data,
@@ -61,6 +62,7 @@ public final class BatchNorm2dLayer: Module {
                                   runningMean: runningMean.data, runningVar: runningVar.data, eps: eps, relu: relu,
                                   y: output.data)
         }
+        }
         return output
     }
 
@@ -70,6 +72,7 @@ public final class BatchNorm2dLayer: Module {
         guard let x = input else { preconditionFailure("backward before forward") }
         let s = shape(x), out = dx ?? dy
         out.resize(x.shape)
+        Profile.measure("batchnorm+relu") {
         if inputWasTraining {
             BatchNorm.backwardTrain(s, x: x.data, y: output.data, relu: relu, gamma: weight.value.data,
                                     saveMean: saveMean.data, saveInvStd: saveInvStd.data, dy: dy.data, dx: out.data,
@@ -78,6 +81,7 @@ public final class BatchNorm2dLayer: Module {
             BatchNorm.backwardEval(s, x: x.data, y: output.data, relu: relu, gamma: weight.value.data,
                                    runningMean: runningMean.data, runningVar: runningVar.data, eps: eps,
                                    dy: dy.data, dx: out.data, dgamma: weight.grad.data, dbeta: bias.grad.data)
+        }
         }
         weight.gradientReady(); bias.gradientReady()
         return out

@@ -11,6 +11,18 @@ public final class Conv2dLayer: Module {
     var input: Tensor?
     /// Geometry of the last forward (for FLOP counts and algorithm reports).
     public private(set) var lastGeometry: ConvGeometry?
+    /// Wall time of each pass while `Profile.enabled` (reset by the benchmark).
+    public var times = ConvTimes()
+
+    /// Accumulated seconds and calls of a convolution layer's three passes.
+    public struct ConvTimes: Sendable {
+        public var forward = 0.0, dataGradient = 0.0, weightGradient = 0.0
+        public var forwardCalls = 0, backwardCalls = 0, dataGradientCalls = 0
+        public init() {}
+    }
+
+    /// The algorithm the layer runs for geometry `g` (forced or automatic).
+    public func algorithm(for g: ConvGeometry) -> ConvAlgorithm { algorithm ?? .automatic(for: g) }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, workspace: Tensor) {
         self.inChannels = inChannels; self.outChannels = outChannels
@@ -43,8 +55,10 @@ public final class Conv2dLayer: Module {
         input = x
         lastGeometry = g
         output.resize(g.outputShape)
-        Conv2d.forward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data,
+        let t0 = Profile.enabled ? Profile.now() : 0
+        Conv2d.forward(g, algorithm: algorithm(for: g), x: x.data, w: weight.value.data,
                        y: output.data, workspace: workspace)
+        if Profile.enabled { times.forward += Profile.now() - t0; times.forwardCalls += 1 }
         return output
     }
 
@@ -53,8 +67,19 @@ public final class Conv2dLayer: Module {
         guard let x = input else { preconditionFailure("backward before forward") }
         let g = geometry(for: x)
         dx?.resize(g.inputShape)
-        Conv2d.backward(g, algorithm: algorithm ?? .automatic(for: g), x: x.data, w: weight.value.data, dy: dy.data,
-                        dw: weight.grad.data, dx: dx?.data, workspace: workspace)
+        let algorithm = algorithm(for: g)
+        let t0 = Profile.enabled ? Profile.now() : 0
+        Conv2d.backwardWeight(g, algorithm: algorithm, x: x.data, dy: dy.data, dw: weight.grad.data, workspace: workspace)
+        let t1 = Profile.enabled ? Profile.now() : 0
+        if let dx {
+            Conv2d.backwardData(g, algorithm: algorithm, w: weight.value.data, dy: dy.data, dx: dx.data, workspace: workspace,
+                                afterWeightGradient: true)
+        }
+        if Profile.enabled {
+            let t2 = Profile.now()
+            times.weightGradient += t1 - t0; times.dataGradient += t2 - t1; times.backwardCalls += 1
+            if dx != nil { times.dataGradientCalls += 1 }
+        }
         weight.gradientReady()
     }
 }

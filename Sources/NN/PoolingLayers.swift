@@ -18,14 +18,14 @@ public final class MaxPool2dLayer {
         geometry = g
         input = x
         output.resize(g.outputShape)
-        MaxPool.forward(g, x: x.data, y: output.data)
+        Profile.measure("pooling") { MaxPool.forward(g, x: x.data, y: output.data) }
         return output
     }
 
     public func backward(_ dy: Tensor, into dx: Tensor) {
         guard let g = geometry, let x = input else { preconditionFailure("backward before forward") }
         dx.resize(g.inputShape)
-        MaxPool.backward(g, x: x.data, y: output.data, dy: dy.data, dx: dx.data)
+        Profile.measure("pooling") { MaxPool.backward(g, x: x.data, y: output.data, dy: dy.data, dx: dx.data) }
     }
 }
 
@@ -40,12 +40,12 @@ public final class GlobalAvgPoolLayer {
         precondition(x.shape.count == 4, "global pool expects [N, C, H, W], got \(x.shape)")
         inputShape = x.shape
         output.resize([x.shape[0], x.shape[1]])
-        GlobalAvgPool.forward(planes: output.count, plane: x.shape[2] * x.shape[3], x: x.data, y: output.data)
+        Profile.measure("pooling") { GlobalAvgPool.forward(planes: output.count, plane: x.shape[2] * x.shape[3], x: x.data, y: output.data) }
         return output
     }
 
     public func backward(_ dy: Tensor, into dx: Tensor) {
         dx.resize(inputShape)
-        GlobalAvgPool.backward(planes: dy.count, plane: inputShape[2] * inputShape[3], dy: dy.data, dx: dx.data)
+        Profile.measure("pooling") { GlobalAvgPool.backward(planes: dy.count, plane: inputShape[2] * inputShape[3], dy: dy.data, dx: dx.data) }
     }
 }

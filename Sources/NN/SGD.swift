@@ -19,11 +19,13 @@ public final class SGD {
         let lr = learningRate, m = momentum, wd = weightDecay, first = !started
         for (p, v) in zip(parameters, velocity) {
             let th = p.value.data, g = p.grad.data, vb = v.data
-            for i in 0..<p.value.count {
-                let gi = g[i] + wd * th[i]
-                let vi = first ? gi : m * vb[i] + gi
-                vb[i] = vi
-                th[i] -= lr * vi
+            Parallel.forEachBlock(p.value.count) { r in
+                for i in r {
+                    let gi = g[i] + wd * th[i]
+                    let vi = first ? gi : m * vb[i] + gi
+                    vb[i] = vi
+                    th[i] -= lr * vi
+                }
             }
         }
         started = true

@@ -1,12 +1,16 @@
 /// BatchNorm2d with PyTorch semantics: batch statistics in training (biased variance to
 /// normalise, unbiased variance into running_var), running statistics in evaluation,
 /// running = (1 - momentum) * running + momentum * batch. An optional ReLU is fused into
-/// the same pass (forward) and the same sweep of the gradient (backward).
+/// the same pass (forward) and the same sweep of the gradient (backward). Channels are split
+/// between the workers (`Parallel`); each channel's statistics are summed by one worker in the
+/// serial order, so results do not depend on the worker count.
 public enum BatchNorm {
     public struct Shape: Sendable {
         public let batch: Int, channels: Int, plane: Int
         public init(batch: Int, channels: Int, plane: Int) { self.batch = batch; self.channels = channels; self.plane = plane }
         public var count: Int { batch * channels * plane }
+        /// Channels per worker below which splitting does not pay (~16 K elements).
+        var channelGrain: Int { max(1, 16_384 / max(1, batch * plane)) }
     }
 
     /// Training forward. Saves per-channel mean and 1/sqrt(var + eps) for the backward pass.
@@ -16,7 +20,7 @@ public enum BatchNorm {
                                     y: UnsafeMutablePointer<Float>,
                                     saveMean: UnsafeMutablePointer<Float>, saveInvStd: UnsafeMutablePointer<Float>) {
         let m = s.batch * s.plane, cs = s.channels * s.plane
-        for c in 0..<s.channels {
+        Parallel.forEach(s.channels, minPerWorker: s.channelGrain) { _, channels in for c in channels {
             var total = 0.0
             for n in 0..<s.batch { total += Double(sum(x + n * cs + c * s.plane, s.plane)) }
             let mean = Float(total / Double(m))
@@ -31,7 +35,7 @@ public enum BatchNorm {
             runningVar[c] = (1 - momentum) * runningVar[c] + momentum * unbiased
             let scale = gamma[c] * invStd, shift = beta[c] - mean * scale
             for n in 0..<s.batch { affine(x + n * cs + c * s.plane, y + n * cs + c * s.plane, s.plane, scale, shift, relu) }
-        }
+        } }
     }
 
     /// Evaluation forward with the running statistics.
@@ -39,11 +43,11 @@ public enum BatchNorm {
                                    runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>, eps: Float, relu: Bool,
                                    y: UnsafeMutablePointer<Float>) {
         let cs = s.channels * s.plane
-        for c in 0..<s.channels {
+        Parallel.forEach(s.channels, minPerWorker: s.channelGrain) { _, channels in for c in channels {
             let scale = gamma[c] / (runningVar[c] + eps).squareRoot()
             let shift = beta[c] - runningMean[c] * scale
             for n in 0..<s.batch { affine(x + n * cs + c * s.plane, y + n * cs + c * s.plane, s.plane, scale, shift, relu) }
-        }
+        } }
     }
 
     /// y = x * a + b, then ReLU when `relu`.
@@ -79,7 +83,7 @@ public enum BatchNorm {
                                      dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                      dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>) {
         let m = Float(s.batch * s.plane), cs = s.channels * s.plane
-        for c in 0..<s.channels {
+        Parallel.forEach(s.channels, minPerWorker: s.channelGrain) { _, channels in for c in channels {
             let mean = saveMean[c], invStd = saveInvStd[c]
             var sdy = 0.0, sdyx = 0.0
             for n in 0..<s.batch {
@@ -96,7 +100,7 @@ public enum BatchNorm {
                 let o = n * cs + c * s.plane
                 inputGradient(x + o, dy + o, dx + o, s.plane, mean: mean, k: k, a: a, b: b)
             }
-        }
+        } }
     }
 
     /// Evaluation-mode backward (statistics are constants): used by gradient checks.

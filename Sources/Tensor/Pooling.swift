@@ -3,7 +3,7 @@
 /// The forward pass keeps only the maxima; the backward pass finds each window's first maximum
 /// again (PyTorch's tie rule: first in scan order). That keeps the forward — which scoring and
 /// evaluation run far more often than the backward — a pure vectorised max, and saves an index
-/// buffer the size of the output.
+/// buffer the size of the output. Planes are split between the workers (`Parallel`).
 public enum MaxPool {
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         if g.kernelH == 3 && g.stride == 2 && g.padding == 1 {
@@ -20,7 +20,7 @@ public enum MaxPool {
 
     static func forwardGeneric(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width, k = g.kernelH, s = g.stride, p = g.padding
-        for plane in 0..<(g.batch * g.inChannels) {
+        Parallel.forEach(g.batch * g.inChannels, minPerWorker: planeGrain(g)) { _, planes in for plane in planes {
             let xp = x + plane * h * w, yp = y + plane * oh * ow
             for oy in 0..<oh {
                 let y0 = max(0, oy * s - p), y1 = min(h, oy * s - p + k)
@@ -31,16 +31,17 @@ public enum MaxPool {
                     yp[oy * ow + ox] = best
                 }
             }
-        }
+        } }
     }
 
     /// ResNet's stem pool: a horizontal 3-wide stride-2 max per input row, then a vertical 3-row
     /// max. Rows are kept in a 3-slot ring so each input row is reduced once.
     static func forward3x3s2(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
+        Parallel.forEach(g.batch * g.inChannels, minPerWorker: planeGrain(g)) { _, planes in
         let ring = UnsafeMutablePointer<Float>.allocate(capacity: 3 * ow)
         defer { ring.deallocate() }
-        for plane in 0..<(g.batch * g.inChannels) {
+        for plane in planes {
             let xp = x + plane * h * w, yp = y + plane * oh * ow
             var have = -1
             for oy in 0..<oh {
@@ -52,7 +53,11 @@ public enum MaxPool {
                 if lo < hi { for r in (lo + 1)...hi { let src = ring + (r % 3) * ow; for i in 0..<ow { out[i] = fastMax(out[i], src[i]) } } }
             }
         }
+        }
     }
+
+    /// Planes per worker below which splitting does not pay (~16 K input elements).
+    static func planeGrain(_ g: ConvGeometry) -> Int { max(1, 16_384 / max(1, g.inPlane)) }
 
     /// dst[ox] = max(src[2ox-1], src[2ox], src[2ox+1]) over the valid columns.
     @inline(__always)
@@ -75,8 +80,9 @@ public enum MaxPool {
     public static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width, k = g.kernelH, s = g.stride, p = g.padding
-        dx.update(repeating: 0, count: g.batch * g.inChannels * h * w)
-        for plane in 0..<(g.batch * g.inChannels) {
+        Parallel.forEach(g.batch * g.inChannels, minPerWorker: planeGrain(g)) { _, planes in
+        (dx + planes.lowerBound * h * w).update(repeating: 0, count: planes.count * h * w)
+        for plane in planes {
             let xp = x + plane * h * w, yp = y + plane * oh * ow, dyp = dy + plane * oh * ow, dxp = dx + plane * h * w
             for oy in 0..<oh {
                 let y0 = max(0, oy * s - p), y1 = min(h, oy * s - p + k)
@@ -91,6 +97,7 @@ public enum MaxPool {
                 }
             }
         }
+        }
     }
 }
 
@@ -98,11 +105,13 @@ public enum GlobalAvgPool {
     /// y[n, c] = mean over the plane of x[n, c, :, :].
     public static func forward(planes: Int, plane: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let inv = 1 / Float(plane)
-        for i in 0..<planes { y[i] = sum(x + i * plane, plane) * inv }
+        Parallel.forEach(planes, minPerWorker: max(1, 16_384 / max(1, plane))) { _, r in for i in r { y[i] = sum(x + i * plane, plane) * inv } }
     }
 
     public static func backward(planes: Int, plane: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let inv = 1 / Float(plane)
-        for i in 0..<planes { (dx + i * plane).update(repeating: dy[i] * inv, count: plane) }
+        Parallel.forEach(planes, minPerWorker: max(1, 16_384 / max(1, plane))) { _, r in
+            for i in r { (dx + i * plane).update(repeating: dy[i] * inv, count: plane) }
+        }
     }
 }

@@ -28,6 +28,10 @@
 ///   transform; dY is zero outside the plane), dU_p = sum over tiles dM_p x V_p^T [Cout x Cin],
 ///   and dg = G^T dU G (the adjoint of the kernel transform).
 public enum Winograd3x3 {
+    static let profileForward = Profile.insideConvolutions + "Winograd kernel transforms U (fwd)"
+    static let profileData = Profile.insideConvolutions + "Winograd kernel transforms U (dgrad)"
+    static let profileWeight = Profile.insideConvolutions + "Winograd kernel-gradient transforms dU -> dw (wgrad)"
+
     /// Kernel 3x3, stride 1, padding 1 (the output plane then equals the input plane).
     public static func supports(_ g: ConvGeometry) -> Bool {
         g.kernelH == 3 && g.kernelW == 3 && g.stride == 1 && g.padding == 1
@@ -39,11 +43,11 @@ public enum Winograd3x3 {
     ///   + 16 * ((Cin + Cout) * ld + 32)            one chunk of transformed tiles V and M (or dM)
     ///   + 16 + (H + 3) * 2 * r16(ceil(W / 2) + 5)  output staging, split input rows of one plane
     ///
-    /// with r16 = round up to a multiple of 16, ld = r16(chunk + 4) and chunk = `chunkTiles(g)`
+    /// (the chunk buffers and scratch once per worker, plus one partial dU per extra worker), with r16 = round up to a multiple of 16, ld = r16(chunk + 4) and chunk = `chunkTiles(g)`
     /// (at most 256). Batch 16 at 56x56x64: 0.50 M floats; 7x7x512: 8.65 M floats.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
         let p = WinogradPlan(g)
-        return p.weightCount + p.tileBufferCount + p.scratchCount
+        return p.weightCount + WinogradPlan.restCount(p, workers: Parallel.workers)
     }
 
     /// Tiles per chunk (the width of the 16 GEMMs), as chosen for `g`.
@@ -55,7 +59,7 @@ public enum Winograd3x3 {
         precondition(supports(g), "Winograd3x3 needs a 3x3 stride-1 padding-1 convolution, got \(g)")
         let plan = WinogradPlan(g)
         let u = workspace, rest = workspace + plan.weightCount
-        plan.transformKernels(w, into: u)
+        Profile.measure(profileForward) { plan.transformKernels(w, into: u) }
         plan.convolve(inChannels: g.inChannels, outChannels: g.outChannels, x: x, u: u, rotated: false,
                       y: y, workspace: rest)
     }
@@ -67,7 +71,7 @@ public enum Winograd3x3 {
         precondition(supports(g), "Winograd3x3 needs a 3x3 stride-1 padding-1 convolution, got \(g)")
         let plan = WinogradPlan(g)
         let u = workspace, rest = workspace + plan.weightCount
-        plan.transformKernels(w, into: u)
+        Profile.measure(profileData) { plan.transformKernels(w, into: u) }
         plan.convolve(inChannels: g.outChannels, outChannels: g.inChannels, x: dy, u: u, rotated: true,
                       y: dx, workspace: rest)
     }
@@ -79,7 +83,9 @@ public enum Winograd3x3 {
         let plan = WinogradPlan(g)
         let du = workspace, rest = workspace + plan.weightCount
         plan.weightGradient(x: x, dy: dy, du: du, workspace: rest)
-        plan.untransformKernelGradient(du, into: dw)
+        Profile.measure(profileWeight) {
+            plan.untransformKernelGradient(du, into: dw)
+        }
     }
 }
 
@@ -127,47 +133,94 @@ struct WinogradPlan {
     /// Output staging (two vector pairs), then the split rows of one input plane plus 3 zero rows.
     var scratchCount: Int { roundUp16(4 * winogradLanes) + (height + 3) * rowLength }
 
+    /// Floats of one worker's area after U: chunk buffers V and M, transform scratch.
+    var workerCount: Int { tileBufferCount + scratchCount }
+
+    /// Floats after U: an area per worker, then a partial dU per extra worker (weight gradient).
+    static func restCount(_ p: WinogradPlan, workers: Int) -> Int {
+        workers * p.workerCount + (workers - 1) * p.weightCount
+    }
+
+    /// Workers a pass uses: the batch is split into one contiguous range of images per worker.
+    var parts: Int { min(Parallel.workers, batch) }
+
+    /// Tiles of the images of worker `w`: worker boundaries fall on image boundaries, so the vector
+    /// stores that run past a chunk's last tile (rewritten later in the same pass, see
+    /// `transformOutput`) never reach another worker's planes.
+    func tileRange(_ w: Int, of parts: Int) -> Range<Int> {
+        let images = Parallel.piece(batch, w, of: parts)
+        return (images.lowerBound * tilesPerImage) ..< (images.upperBound * tilesPerImage)
+    }
+
     /// y [N, outC, H, W] = conv(x [N, inC, H, W]) with transformed kernels u. For the forward pass
     /// u[p] is [outC x inC]; with `rotated`, u holds the forward kernels' transform ([inC x outC]
     /// per position, inC = the layer's Cout) and the rotated kernels are read as its transpose with
     /// positions 0 <-> 3 swapped along both tile axes.
+    ///
+    /// Each worker convolves its own images, chunk by chunk, in its own area of the workspace.
+    /// Every output tile is the same transform of the same GEMM column as serially.
     func convolve(inChannels k: Int, outChannels m: Int, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
                   rotated: Bool, y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        let v = workspace, prod = workspace + 16 * positionStride(k), scratch = workspace + tileBufferCount
-        var t0 = 0
-        while t0 < tiles {
-            let count = min(chunk, tiles - t0)
-            transformInput(x, channels: k, first: t0, count: count, into: v, scratch: scratch)
-            for p in 0..<16 {
-                let vp = v + p * positionStride(k), mp = prod + p * positionStride(m)
-                if rotated {
-                    let a = p >> 2, b = p & 3
-                    let src = (a == 0 ? 3 : a == 3 ? 0 : a) * 4 + (b == 0 ? 3 : b == 3 ? 0 : b)
-                    sgemm(transA: true, m: m, n: count, k: k, a: u + src * kernelStride, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
-                } else {
-                    sgemm(m: m, n: count, k: k, a: u + p * kernelStride, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
+        let parts = self.parts
+        Parallel.run { w in
+            guard w < parts else { return }
+            let area = workspace + w * workerCount
+            let v = area, prod = area + 16 * positionStride(k), scratch = area + tileBufferCount
+            let range = tileRange(w, of: parts)
+            var t0 = range.lowerBound
+            while t0 < range.upperBound {
+                let count = min(chunk, range.upperBound - t0)
+                transformInput(x, channels: k, first: t0, count: count, into: v, scratch: scratch)
+                for p in 0..<16 {
+                    let vp = v + p * positionStride(k), mp = prod + p * positionStride(m)
+                    if rotated {
+                        let a = p >> 2, b = p & 3
+                        let src = (a == 0 ? 3 : a == 3 ? 0 : a) * 4 + (b == 0 ? 3 : b == 3 ? 0 : b)
+                        sgemm(transA: true, m: m, n: count, k: k, a: u + src * kernelStride, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
+                    } else {
+                        sgemm(m: m, n: count, k: k, a: u + p * kernelStride, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
+                    }
                 }
+                transformOutput(prod, channels: m, first: t0, count: count, into: y, scratch: scratch)
+                t0 += count
             }
-            transformOutput(prod, channels: m, first: t0, count: count, into: y, scratch: scratch)
-            t0 += count
         }
     }
 
-    /// dU[p] [Cout x Cin] = sum over chunks of dM_p [Cout x tiles] x V_p^T [tiles x Cin].
+    /// dU[p] [Cout x Cin] = sum over chunks of dM_p [Cout x tiles] x V_p^T [tiles x Cin]. Each worker
+    /// sums the chunks of its images into its own dU (worker 0 into `du`, the others into partials
+    /// after the worker areas); the partials are then added to `du` in worker order, so the result
+    /// depends on the worker count (re-associated float sums) but not on timing.
     func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                         workspace: UnsafeMutablePointer<Float>) {
-        let v = workspace, dm = workspace + 16 * positionStride(inChannels), scratch = workspace + tileBufferCount
-        var t0 = 0
-        while t0 < tiles {
-            let count = min(chunk, tiles - t0)
-            transformInput(x, channels: inChannels, first: t0, count: count, into: v, scratch: scratch)
-            transformOutputGradient(dy, channels: outChannels, first: t0, count: count, into: dm, scratch: scratch)
-            for p in 0..<16 {
-                sgemm(transB: true, m: outChannels, n: inChannels, k: count,
-                      a: dm + p * positionStride(outChannels), lda: ld, b: v + p * positionStride(inChannels), ldb: ld,
-                      beta: t0 == 0 ? 0 : 1, c: du + p * kernelStride, ldc: inChannels)
+        let parts = self.parts, workers = Parallel.workers
+        let partials = workspace + workers * workerCount
+        Parallel.run { w in
+            guard w < parts else { return }
+            let area = workspace + w * workerCount
+            let v = area, dm = area + 16 * positionStride(inChannels), scratch = area + tileBufferCount
+            let target = w == 0 ? du : partials + (w - 1) * weightCount
+            let range = tileRange(w, of: parts)
+            var t0 = range.lowerBound
+            while t0 < range.upperBound {
+                let count = min(chunk, range.upperBound - t0)
+                transformInput(x, channels: inChannels, first: t0, count: count, into: v, scratch: scratch)
+                transformOutputGradient(dy, channels: outChannels, first: t0, count: count, into: dm, scratch: scratch)
+                for p in 0..<16 {
+                    sgemm(transB: true, m: outChannels, n: inChannels, k: count,
+                          a: dm + p * positionStride(outChannels), lda: ld, b: v + p * positionStride(inChannels), ldb: ld,
+                          beta: t0 == range.lowerBound ? 0 : 1, c: target + p * kernelStride, ldc: inChannels)
+                }
+                t0 += count
             }
-            t0 += count
+        }
+        if parts > 1 {
+            Parallel.forEachBlock(weightCount, minPerWorker: 16_384) { r in
+                for q in 1..<parts {
+                    let src = partials + (q - 1) * weightCount
+                    for i in r { du[i] += src[i] }
+                }
+            }
         }
     }
 }

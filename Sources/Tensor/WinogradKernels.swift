@@ -31,6 +31,14 @@ extension WinogradPlan {
     /// (Stores go straight to the 16 position slices: for large layers this is bound by writing U,
     /// and 16 interleaved store streams measured faster than staging through a block.)
     func transformKernels(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(kernelGroups, minPerWorker: 1024) { _, r in transformKernels(w, into: u, groups: r) }
+    }
+
+    /// Kernels in groups of 4 (the unit of the kernel transforms and their parallel split).
+    var kernelGroups: Int { (inChannels * outChannels + 3) / 4 }
+
+    /// `transformKernels` for kernels q in 4 * groups.
+    func transformKernels(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, groups: Range<Int>) {
         let total = inChannels * outChannels, ks = kernelStride
         let half = KernelLanes(repeating: 0.5)
         // G applied to one column (a, b, c) of a 3x3: (a, (a + b + c) / 2, (a - b + c) / 2, c).
@@ -39,8 +47,9 @@ extension WinogradPlan {
             let s = half * (a + c), m = half * b
             return (a, s + m, s - m, c)
         }
-        var q = 0
-        while q < total {
+        var q = 4 * groups.lowerBound
+        let qEnd = min(total, 4 * groups.upperBound)
+        while q < qEnd {
             let n = min(4, total - q), base = w + 9 * q
             // g_e = tap e of the 4 kernels q ..< q + 4 (36 consecutive floats): two 4x4 transposes
             // and the 9th taps; past the end, lanes repeat the last kernel.
@@ -77,6 +86,11 @@ extension WinogradPlan {
 
     /// dw[9q ..< 9q + 9] = G^T dU_q G, dU_q[p] = du[p][q]: the adjoint of `transformKernels`.
     func untransformKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(kernelGroups, minPerWorker: 1024) { _, r in untransformKernelGradient(du, into: dw, groups: r) }
+    }
+
+    /// `untransformKernelGradient` for kernels q in 4 * groups.
+    func untransformKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, groups: Range<Int>) {
         let total = inChannels * outChannels, ks = kernelStride
         let half = KernelLanes(repeating: 0.5)
         // G^T applied to one column (a, b, c, d): (a + (b + c) / 2, (b - c) / 2, (b + c) / 2 + d).
@@ -85,8 +99,9 @@ extension WinogradPlan {
             let s = half * (b + c)
             return (a + s, half * (b - c), s + d)
         }
-        var q = 0
-        while q < total {
+        var q = 4 * groups.lowerBound
+        let qEnd = min(total, 4 * groups.upperBound)
+        while q < qEnd {
             // Past the end, lanes read the slices' padding and are never stored.
             let src = du + q
             @inline(__always) func at(_ p: Int) -> KernelLanes { loadLanes(src + p * ks) }

@@ -26,6 +26,13 @@ public struct BenchResult: Sendable {
     public let trainFLOPs: Double, forwardFLOPs: Double, batch: Int, peakRSS: Int
     /// Training samples/s summed over ranks (each rank's median step).
     public let totalTrainSamplesPerSecond: Double
+    /// sgemm GFLOP/s measured at start-up with the same worker count (`Benchmark.sgemmCeiling`).
+    public let sgemmCeiling: Double
+    /// The per-layer table (markdown lines) when asked for, else empty.
+    public let layerReport: [String]
+    /// CPU time (user + system, all threads) per timed training step: on a shared machine, wall time
+    /// over CPU time shows how much of the requested cores the process actually got.
+    public let trainCPUSeconds: Double
 
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted(); let n = s.count
@@ -37,15 +44,20 @@ public struct BenchResult: Sendable {
     public var forwardSamplesPerSecond: Double { Double(batch) / forwardMedian }
     public var trainGFLOPs: Double { trainFLOPs / trainMedian / 1e9 }
     public var forwardGFLOPs: Double { forwardFLOPs / forwardMedian / 1e9 }
+    /// Model-FLOPs utilisation: achieved GFLOP/s (direct-convolution FLOPs) / sgemm ceiling.
+    public var trainMFU: Double { trainGFLOPs / sgemmCeiling }
+    public var forwardMFU: Double { forwardGFLOPs / sgemmCeiling }
 
     public var json: String {
         String(format: "{\"config\":\"%@\",\"ranks\":%d,\"threads\":%d,\"batch\":%d,\"train_step_s_median\":%.5f,\"train_samples_per_s\":%.4f,"
                + "\"total_train_samples_per_s\":%.4f,\"train_gflops_per_s\":%.2f,\"fwd_s_median\":%.5f,\"fwd_samples_per_s\":%.4f,"
                + "\"fwd_gflops_per_s\":%.2f,\"forward_s\":%.5f,\"backward_s\":%.5f,\"exposed_comm_s\":%.5f,\"optimizer_s\":%.5f,"
-               + "\"data_wait_s\":0,\"max_rss_mb\":%.1f,\"blas_core\":\"%@\"}",
+               + "\"data_wait_s\":0,\"max_rss_mb\":%.1f,\"blas_core\":\"%@\",\"sgemm_ceiling_gflops\":%.2f,"
+               + "\"train_mfu\":%.4f,\"fwd_mfu\":%.4f,\"train_cpu_s_per_step\":%.4f,\"train_step_s\":[%@]}",
                config, ranks, threads, batch, trainMedian, trainSamplesPerSecond, totalTrainSamplesPerSecond, trainGFLOPs,
                forwardMedian, forwardSamplesPerSecond, forwardGFLOPs, phases.forward, phases.backward, phases.exposedComm,
-               phases.optimizer, Double(peakRSS) / 1_048_576, BLASInfo.coreName)
+               phases.optimizer, Double(peakRSS) / 1_048_576, BLASInfo.coreName, sgemmCeiling, trainMFU, forwardMFU, trainCPUSeconds,
+               trainSeconds.map { String(format: "%.5f", $0) }.joined(separator: ","))
     }
 }
 
@@ -53,8 +65,30 @@ public struct BenchResult: Sendable {
 /// when there are several ranks, SGD) and the evaluation-mode forward pass, on random inputs held
 /// in memory (so data wait is zero by construction), as the PyTorch anchors do.
 public enum Benchmark {
+    /// sgemm throughput in GFLOP/s with the kernels' worker count: every worker multiplies its own
+    /// `size` x `size` matrices at once (single-threaded OpenBLAS each, as the kernels call it);
+    /// best of `repeats`. A large square product is the most favourable shape, so this is the ceiling
+    /// against which the model-FLOPs utilisation is quoted.
+    public static func sgemmCeiling(size n: Int = 1024, repeats: Int = 5) -> Double {
+        let workers = Parallel.workers
+        let a = Tensor(shape: [workers, n, n]), b = Tensor(shape: [workers, n, n]), c = Tensor(shape: [workers, n, n])
+        var rng = SeededRandom(seed: 5)
+        rng.fillNormal(a); rng.fillNormal(b)
+        var best = Double.infinity
+        for _ in 0..<(repeats + 1) {
+            let t0 = monotonicSeconds()
+            Parallel.run { w in
+                sgemm(m: n, n: n, k: n, a: a.data + w * n * n, lda: n, b: b.data + w * n * n, ldb: n, c: c.data + w * n * n, ldc: n)
+            }
+            best = min(best, monotonicSeconds() - t0)
+        }
+        return Double(workers) * 2 * Double(n * n * n) / best / 1e9
+    }
+
     public static func run(_ c: BenchConfig, comm: Communicator, classes: Int = 10, warmup: Int = 2, steps: Int = 5,
-                           forwardWarmup: Int = 1, forwardSteps: Int = 5, seed: UInt64 = 0, bucketBytes: Int = 25 << 20) -> BenchResult {
+                           forwardWarmup: Int = 1, forwardSteps: Int = 5, seed: UInt64 = 0, bucketBytes: Int = 25 << 20,
+                           perLayer: Bool = false) -> BenchResult {
+        let ceiling = sgemmCeiling()
         let model = MultimodalModel(modalities: [Modality(name: "audio", channels: 1),
                                                  Modality(name: "visual", channels: 3, frames: c.frames)], classes: classes)
         model.initialize(seed: seed)
@@ -83,17 +117,82 @@ public enum Benchmark {
         model.setTraining(true)
         for _ in 0..<warmup { step(record: false) }
         comm.barrier()
+        let convs = model.encoders.flatMap(\.convolutions)
+        if perLayer {
+            Profile.enabled = true
+            Profile.reset()
+            for l in convs { l.times = .init() }
+        }
         var train: [Double] = []
+        let cpu0 = processCPUSeconds()
         for _ in 0..<steps { let t0 = monotonicSeconds(); step(record: true); train.append(monotonicSeconds() - t0) }
+        let cpuPerStep = (processCPUSeconds() - cpu0) / Double(steps)
+        Profile.enabled = false
+        let report = perLayer ? layerReport(model, convs: convs, steps: steps, stepSeconds: train.reduce(0, +) / Double(steps),
+                                            optimizerSeconds: opt.reduce(0, +) / Double(steps), ceiling: ceiling) : []
         let flops = model.lastForwardFLOPs
         model.setTraining(false)
         for _ in 0..<forwardWarmup { _ = model.forward([audio, visual]) }
         var fwdOnly: [Double] = []
         for _ in 0..<forwardSteps { let t0 = monotonicSeconds(); _ = model.forward([audio, visual]); fwdOnly.append(monotonicSeconds() - t0) }
         let total = comm.allreduce(Double(c.batch) / BenchResult.median(train), op: .sum)
-        return BenchResult(config: c.name, threads: BLASInfo.threads, ranks: comm.size, trainSeconds: train, forwardSeconds: fwdOnly,
+        return BenchResult(config: c.name, threads: Parallel.workers, ranks: comm.size, trainSeconds: train, forwardSeconds: fwdOnly,
                            phases: (BenchResult.median(fwd), BenchResult.median(bwd), BenchResult.median(comms), BenchResult.median(opt)),
                            trainFLOPs: 3 * flops, forwardFLOPs: flops, batch: c.batch, peakRSS: peakRSSBytes(),
-                           totalTrainSamplesPerSecond: total)
+                           totalTrainSamplesPerSecond: total, sgemmCeiling: ceiling, layerReport: report,
+                           trainCPUSeconds: cpuPerStep)
+    }
+
+    /// Markdown table of the timed training steps: every convolution's forward, data-gradient and
+    /// weight-gradient time per step, its GFLOP/s (direct-convolution FLOPs: each pass counts
+    /// 2 * N * Cout * OH * OW * Cin * KH * KW) and the fraction of the sgemm ceiling, the algorithm;
+    /// then the other passes by category.
+    static func layerReport(_ model: MultimodalModel, convs: [Conv2dLayer], steps: Int, stepSeconds: Double,
+                            optimizerSeconds: Double, ceiling: Double) -> [String] {
+        var names: [ObjectIdentifier: String] = [:]
+        for (name, p) in model.namedState().parameters { names[ObjectIdentifier(p)] = String(name.dropLast(".weight".count)) }
+        let perStep = 1 / Double(steps)
+        func cell(_ seconds: Double, _ flops: Double) -> String {
+            guard seconds > 0 else { return "- | - | -" }
+            let gf = flops / seconds / 1e9
+            return String(format: "%.1f | %.0f | %.0f%%", seconds * 1e3, gf, 100 * gf / ceiling)
+        }
+        var lines = [String(format: "per-layer, ms per training step (mean of %d), GFLOP/s of direct-convolution FLOPs, %% of the sgemm ceiling %.1f GFLOP/s", steps, ceiling),
+                     "| layer | algorithm | input -> output | fwd ms | GFLOP/s | % | dgrad ms | GFLOP/s | % | wgrad ms | GFLOP/s | % |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        var totals = (fwd: 0.0, dgrad: 0.0, wgrad: 0.0, fwdFlops: 0.0, dgradFlops: 0.0, wgradFlops: 0.0)
+        for l in convs {
+            guard let g = l.lastGeometry else { continue }
+            let f = g.forwardFLOPs, t = l.times
+            let fwd = t.forward * perStep, dgrad = t.dataGradientCalls > 0 ? t.dataGradient * perStep : 0
+            let wgrad = t.weightGradient * perStep
+            totals.fwd += fwd; totals.dgrad += dgrad; totals.wgrad += wgrad
+            totals.fwdFlops += f; totals.wgradFlops += f
+            if dgrad > 0 { totals.dgradFlops += f }
+            let shape = "\(g.inChannels)x\(g.height)x\(g.width) -> \(g.outChannels)x\(g.outHeight)x\(g.outWidth) k\(g.kernelH)s\(g.stride)"
+            lines.append("| \(names[ObjectIdentifier(l.weight)] ?? "?") | \(l.algorithm(for: g).rawValue) | \(shape) | "
+                         + "\(cell(fwd, f)) | \(cell(dgrad, f)) | \(cell(wgrad, f)) |")
+        }
+        lines.append("| **all convolutions** | | | \(cell(totals.fwd, totals.fwdFlops)) | \(cell(totals.dgrad, totals.dgradFlops)) | "
+                     + "\(cell(totals.wgrad, totals.wgradFlops)) |")
+        let conv = totals.fwd + totals.dgrad + totals.wgrad
+        var rest = stepSeconds - conv - optimizerSeconds
+        lines.append("")
+        lines.append("| pass | ms per step | share of step |")
+        lines.append("|---|---|---|")
+        func row(_ name: String, _ seconds: Double) {
+            lines.append(String(format: "| %@ | %.1f | %.1f%% |", name, seconds * 1e3, 100 * seconds / stepSeconds))
+        }
+        row("convolutions (fwd + dgrad + wgrad)", conv)
+        for (k, v) in Profile.seconds.sorted(by: { $0.key < $1.key }) where !k.hasPrefix(Profile.insideConvolutions) {
+            row(k, v * perStep); rest -= v * perStep
+        }
+        row("SGD", optimizerSeconds)
+        row("other (heads, losses, frame averaging, glue)", rest)
+        row("step", stepSeconds)
+        for (k, v) in Profile.seconds.sorted(by: { $0.key < $1.key }) where k.hasPrefix(Profile.insideConvolutions) {
+            row(k, v * perStep)
+        }
+        return lines
     }
 }

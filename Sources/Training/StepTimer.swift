@@ -13,3 +13,10 @@ public func peakRSSBytes() -> Int {
     getrusage(RUSAGE_SELF.rawValue, &u)
     return Int(u.ru_maxrss) * 1024
 }
+
+/// CPU time (user + system) of all threads of this process, in seconds.
+public func processCPUSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) * 1e-6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) * 1e-6
+}

@@ -13,10 +13,17 @@ enum BenchCommand {
       (a) audio 1x64x64 + visual 3x64x64, batch 32
       (b) audio 1x257x188 + visual 3x224x224, batch 16
       (c) audio 1x257x1004 + visual 3x224x224 x3 frames, batch 8
-    Each configuration runs in its own process (so peak RSS is per configuration).
+    Each configuration runs in its own process (so peak RSS is per configuration). Every process
+    first measures the sgemm ceiling with its thread count (1024^3 products, one per thread) and
+    reports achieved GFLOP/s (direct-convolution FLOPs) as a fraction of it (MFU).
 
       --config LIST   configurations, comma separated (default a,b,c)
-      --threads N     BLAS threads (default 1)
+      --threads N     compute threads: kernel workers splitting every layer (OpenBLAS itself runs
+                      1 thread); default 1. A list (e.g. 1,2) runs each count in turn, interleaved
+                      round by round, and prints the speed-up of each over the first
+      --per-layer     also print each convolution's forward / data-gradient / weight-gradient time,
+                      GFLOP/s and fraction of the sgemm ceiling, its algorithm, and the time of the
+                      other passes (BatchNorm+ReLU, pooling, residual adds, SGD, the rest)
       --warmup N      untimed training steps (default 2)
       --steps N       timed training steps (default 5)
       --fwd-steps N   timed forward passes (default 5)
@@ -25,7 +32,7 @@ enum BenchCommand {
       --rounds N      alternate ours/PyTorch N times per configuration (default 1)
       --anchors DIR   where torch_resnet_bench.py lives (default: launch/anchors next to the build)
       --ranks LIST    scaling benchmark: run the training step under mpirun with these rank counts
-                      (e.g. 1,2), each rank bound to its own core(s) with --threads BLAS threads;
+                      (e.g. 1,2), each rank bound to its own core(s) with --threads threads;
                       prints per-rank and total samples/s, scaling efficiency and the step's time
                       breakdown; with --torch also PyTorch DDP (gloo) via torch_ddp_bench.py
       --bucket-mb X   gradient bucket size for --ranks (default 25)
@@ -44,33 +51,46 @@ enum BenchCommand {
         if argv.contains(where: { $0 == "--hdf5-read" || $0.hasPrefix("--hdf5-read=") }) { return try ScaleBench.hdf5Read(argv) }
         let a = try Arguments(argv, options: ["config", "threads", "warmup", "steps", "fwd-steps", "torch", "rounds", "anchors",
                                               "ranks", "bucket-mb"],
-                              switches: ["help", "child"])
+                              switches: ["help", "child", "per-layer"])
         if a.has("help") { print(help); return }
         let names = a.string("config", default: "a,b,c").split(separator: ",").map(String.init)
         let configs = try names.map { n -> BenchConfig in
             guard let c = BenchConfig.named(n) else { throw UsageError("unknown bench config '\(n)' (known: a, b, c)") }
             return c
         }
-        let threads = try a.int("threads", default: 1, min: 1)
+        let threadList = try a.string("threads", default: "1").split(separator: ",").map { t -> Int in
+            guard let n = Int(t), n >= 1 else { throw UsageError("--threads expects a positive integer or a list like 1,2, got '\(a.string("threads", default: "1"))'") }
+            return n
+        }
+        guard !threadList.isEmpty else { throw UsageError("--threads needs a value") }
+        let threads = threadList[0]
+        if threadList.count > 1 && (a.has("child") || a.optional("ranks") != nil) {
+            throw UsageError("a list of thread counts is only for the single-process benchmark (not with --ranks)")
+        }
         let warmup = try a.int("warmup", default: 2, min: 0), steps = try a.int("steps", default: 5, min: 1)
         let fwdSteps = try a.int("fwd-steps", default: 5, min: 1)
         let bucketBytes = Int(try a.double("bucket-mb", default: 25, min: 0.001) * 1_048_576)
         if a.has("child") {
             let comm = Communicator.world()
-            BLASInfo.setThreads(threads)
-            let r = Benchmark.run(configs[0], comm: comm, warmup: warmup, steps: steps, forwardSteps: fwdSteps, bucketBytes: bucketBytes)
-            if comm.isRoot { print("RESULT " + r.json) }
+            Parallel.configure(threads: threads)
+            let r = Benchmark.run(configs[0], comm: comm, warmup: warmup, steps: steps, forwardSteps: fwdSteps, bucketBytes: bucketBytes,
+                                  perLayer: a.has("per-layer"))
+            if comm.isRoot {
+                for line in r.layerReport { print(line) }
+                print("RESULT " + r.json)
+            }
             comm.finalize()
             return
         }
-        let childArgs = ["bench", "--child", "--threads", "\(threads)", "--warmup", "\(warmup)", "--steps", "\(steps)",
-                         "--fwd-steps", "\(fwdSteps)", "--bucket-mb", a.string("bucket-mb", default: "25")]
+        let perLayer = a.has("per-layer")
+        let childArgs = ["bench", "--child", "--warmup", "\(warmup)", "--steps", "\(steps)",
+                         "--fwd-steps", "\(fwdSteps)", "--bucket-mb", a.string("bucket-mb", default: "25")] + (perLayer ? ["--per-layer"] : [])
         if let ranksList = a.optional("ranks") {
             let ranks = try ranksList.split(separator: ",").map { s -> Int in
                 guard let n = Int(s), n >= 1 else { throw UsageError("--ranks expects a list of positive integers, got '\(ranksList)'") }
                 return n
             }
-            try scaling(configs: configs, ranks: ranks, threads: threads, childArgs: childArgs, torch: a.optional("torch"),
+            try scaling(configs: configs, ranks: ranks, threads: threads, childArgs: childArgs + ["--threads", "\(threads)"], torch: a.optional("torch"),
                         anchors: a.optional("anchors") ?? defaultAnchorDirectory(), warmup: warmup, steps: steps)
             return
         }
@@ -80,31 +100,50 @@ enum BenchCommand {
         if torch != nil, !FileManager.default.fileExists(atPath: anchors + "/torch_resnet_bench.py") {
             throw UsageError("no torch_resnet_bench.py in \(anchors) (use --anchors DIR)")
         }
-        print("spice bench: \(BLASInfo.coreName) kernels, \(threads) thread(s), warmup \(warmup), \(steps) timed steps, \(fwdSteps) forward passes")
+        let threadText = threadList.map(String.init).joined(separator: " vs ")
+        print("spice bench: \(BLASInfo.coreName) kernels, \(threadText) thread(s), warmup \(warmup), \(steps) timed steps, \(fwdSteps) forward passes")
         for c in configs {
             print("config \(c.summary)")
-            var ours: [[String: Any]] = [], theirs: [[String: Any]] = []
+            // ours[t][round], theirs[t][round] for each thread count t, run interleaved round by round.
+            var ours = [[[String: Any]]](repeating: [], count: threadList.count), theirs = ours
             for _ in 0..<rounds {
-                let r = try runChild([selfPath] + childArgs + ["--config", c.name])
-                ours.append(r)
-                print("  spice   " + describe(r))
-                if let torch {
-                    let t = try runChild([torch, anchors + "/torch_resnet_bench.py", "--batch", "\(c.batch)",
-                                          "--audio-shape", "\(c.audio.0)", "\(c.audio.1)", "--visual-shape", "\(c.visual.0)", "\(c.visual.1)",
-                                          "--frames", "\(c.frames)", "--threads", "\(threads)", "--warmup", "\(warmup)",
-                                          "--steps", "\(steps)", "--fwd-steps", "\(fwdSteps)"])
-                    theirs.append(t)
-                    print("  pytorch " + describe(t))
+                for (ti, t) in threadList.enumerated() {
+                    let r = try runChild([selfPath] + childArgs + ["--threads", "\(t)", "--config", c.name])
+                    ours[ti].append(r)
+                    if perLayer, let lines = r["_output"] as? [String] { for l in lines { print("  " + l) } }
+                    print("  spice   \(t)t " + describe(r))
+                    if let torch {
+                        let p = try runChild([torch, anchors + "/torch_resnet_bench.py", "--batch", "\(c.batch)",
+                                              "--audio-shape", "\(c.audio.0)", "\(c.audio.1)", "--visual-shape", "\(c.visual.0)", "\(c.visual.1)",
+                                              "--frames", "\(c.frames)", "--threads", "\(t)", "--warmup", "\(warmup)",
+                                              "--steps", "\(steps)", "--fwd-steps", "\(fwdSteps)"])
+                        theirs[ti].append(p)
+                        print("  pytorch \(t)t " + describe(p))
+                    }
                 }
             }
-            if !theirs.isEmpty {
-                let trainRatio = median(ours, "train_samples_per_s") / median(theirs, "train_samples_per_s")
-                let fwdRatio = median(ours, "fwd_samples_per_s") / median(theirs, "fwd_samples_per_s")
-                print(String(format: "  ratio spice/pytorch (%@): train %.2fx  forward %.2fx  (medians over %d round(s))",
-                             c.name, trainRatio, fwdRatio, rounds))
+            for (ti, t) in threadList.enumerated() where !theirs[ti].isEmpty {
+                let trainRatio = median(ours[ti], "train_samples_per_s") / median(theirs[ti], "train_samples_per_s")
+                let fwdRatio = median(ours[ti], "fwd_samples_per_s") / median(theirs[ti], "fwd_samples_per_s")
+                print(String(format: "  ratio spice/pytorch (%@, %d thread(s)): train %.2fx  forward %.2fx  (medians over %d round(s))",
+                             c.name, t, trainRatio, fwdRatio, rounds))
+            }
+            if threadList.count > 1 {
+                // Per-round speed-up of each thread count over the first, then the median and range.
+                for ti in 1..<threadList.count {
+                    for key in ["train_samples_per_s", "fwd_samples_per_s"] {
+                        let rs = zip(ours[ti], ours[0]).map { num($0, key) / num($1, key) }.sorted()
+                        let med = rs.count % 2 == 1 ? rs[rs.count / 2] : (rs[rs.count / 2 - 1] + rs[rs.count / 2]) / 2
+                        print(String(format: "  speed-up %d vs %d thread(s) (%@, %@): median %.2fx, range %.2f-%.2fx over %d interleaved round(s)",
+                                     threadList[ti], threadList[0], c.name, key == "train_samples_per_s" ? "train step" : "forward",
+                                     med, rs.first ?? .nan, rs.last ?? .nan, rs.count))
+                    }
+                }
             }
         }
     }
+
+    static func num(_ r: [String: Any], _ key: String) -> Double { (r[key] as? NSNumber)?.doubleValue ?? .nan }
 
     static var selfPath: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
 
@@ -112,7 +151,7 @@ enum BenchCommand {
     static func scaling(configs: [BenchConfig], ranks: [Int], threads: Int, childArgs: [String], torch: String?, anchors: String,
                         warmup: Int, steps: Int) throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("spice bench --ranks: \(BLASInfo.coreName) kernels, \(threads) BLAS thread(s) per rank, \(cores) cores here")
+        print("spice bench --ranks: \(BLASInfo.coreName) kernels, \(threads) thread(s) per rank, \(cores) cores here")
         for c in configs {
             print("config \(c.summary) per rank")
             var base: Double?
@@ -146,9 +185,15 @@ enum BenchCommand {
 
     static func describe(_ r: [String: Any]) -> String {
         func d(_ k: String) -> Double { (r[k] as? NSNumber)?.doubleValue ?? .nan }
-        return String(format: "train %.3f s/step %6.2f samples/s %6.1f GFLOP/s | fwd %.3f s %6.2f samples/s %6.1f GFLOP/s | peak RSS %5.0f MB",
-                      d("train_step_s_median"), d("train_samples_per_s"), d("train_gflops_per_s"),
-                      d("fwd_s_median"), d("fwd_samples_per_s"), d("fwd_gflops_per_s"), d("max_rss_mb"))
+        var text = String(format: "train %.3f s/step %6.2f samples/s %6.1f GFLOP/s | fwd %.3f s %6.2f samples/s %6.1f GFLOP/s | peak RSS %5.0f MB",
+                          d("train_step_s_median"), d("train_samples_per_s"), d("train_gflops_per_s"),
+                          d("fwd_s_median"), d("fwd_samples_per_s"), d("fwd_gflops_per_s"), d("max_rss_mb"))
+        if r["train_cpu_s_per_step"] != nil { text += String(format: " | cpu %.2f s/step", d("train_cpu_s_per_step")) }
+        if r["sgemm_ceiling_gflops"] != nil {
+            text += String(format: " | MFU train %.0f%% fwd %.0f%% of sgemm %.1f GFLOP/s",
+                           100 * d("train_mfu"), 100 * d("fwd_mfu"), d("sgemm_ceiling_gflops"))
+        }
+        return text
     }
 
     static func median(_ rs: [[String: Any]], _ key: String) -> Double {
@@ -178,10 +223,12 @@ enum BenchCommand {
         let text = String(decoding: data, as: UTF8.self)
         guard p.terminationStatus == 0,
               let line = text.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }),
-              let obj = try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any]
+              var obj = try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any]
         else {
             throw BenchError("benchmark process failed (exit \(p.terminationStatus)): \(command.joined(separator: " "))\n\(text)")
         }
+        obj["_output"] = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            .filter { !$0.hasPrefix("RESULT ") && !$0.isEmpty }
         return obj
     }
 }

@@ -54,7 +54,7 @@ enum EvalCommand {
 
       --eval-batch N    samples per forward (default 64)
       --frame-size N    model input size of frame modalities (default: as stored)
-      --threads N       BLAS threads per rank (default: cores / ranks on this node)
+      --threads N       compute threads per rank (default: cores / ranks on this node)
     """
 
     static func run(_ argv: [String]) throws {
@@ -64,7 +64,7 @@ enum EvalCommand {
         let batch = try a.int("eval-batch", default: 64, min: 1), frame = try a.int("frame-size", default: 0, min: 0)
         let threads = try a.int("threads", default: TrainCommand.defaultThreadsPerRank(), min: 1)
         let comm = Communicator.world()
-        BLASInfo.setThreads(threads)
+        Parallel.configure(threads: threads)
         var loaded: (MultimodalModel, HDF5Dataset)?
         var problem = ""
         do {

@@ -50,7 +50,7 @@ enum TrainCommand {
       --remainder R     last incomplete global batch: drop (default) or wrap
       --lr X            learning rate (default 0.05; held through warm-up, then cosine to 0.1 x lr)
       --seed N          seed for data, initialisation and shuffling (default 0)
-      --threads N       BLAS threads per rank (default: cores / ranks on this node)
+      --threads N       compute threads per rank (default: cores / ranks on this node)
       --bucket-mb X     gradient allreduce bucket size in MB (default 25)
       --grad-precision P  gradient allreduce in float32 (default) or bfloat16 (half the bytes)
       --run-dir DIR     write checkpoints to DIR/checkpoints (rank 0; atomic, checksummed)
@@ -120,7 +120,7 @@ enum TrainCommand {
         let watchdog = try a.double("watchdog-seconds", default: 900, min: 0)
         let comm = Communicator.world()
         Watchdog.shared.start(seconds: watchdog, rank: comm.rank, size: comm.size)
-        BLASInfo.setThreads(threads)
+        Parallel.configure(threads: threads)
         let train: SampleSource, test: SampleSource, dataDescription: String
         if let trainPath = a.optional("train") {
             guard let testPath = a.optional("test") else { throw UsageError("--train needs --test") }
@@ -159,7 +159,7 @@ enum TrainCommand {
         let shapeText = train.shapes.map { "\($0.name) \($0.frames > 1 ? "\($0.frames)x" : "")\($0.channels)x\($0.height)x\($0.width)" }
             .joined(separator: " + ")
         if comm.isRoot {
-            print("spice train: \(comm.size) rank(s) x \(threads) BLAS thread(s) (\(BLASInfo.coreName) kernels), \(dataDescription), "
+            print("spice train: \(comm.size) rank(s) x \(threads) thread(s) (\(BLASInfo.coreName) kernels), \(dataDescription), "
                   + "\(train.classes) classes, \(shapeText), ResNet18 width \(width) (\(model.parameterCount) parameters), "
                   + "global batch \(comm.size * config.batchSize), curriculum \(a.string("curriculum", default: "conventional"))")
         }
@@ -260,7 +260,7 @@ enum TrainCommand {
         return c
     }
 
-    /// One BLAS thread per core this rank may use: cores / ranks on this node under mpirun.
+    /// One compute thread per core this rank may use: cores / ranks on this node under mpirun.
     static func defaultThreadsPerRank() -> Int {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1
