@@ -104,6 +104,22 @@ final class GoldenResNetTests: XCTestCase {
         try checkClassifier("resnet18_w4_c1", channels: 1, twoSteps: false)
     }
 
+    /// The same golden checks with the kernels split over 2 and 3 workers (`Parallel`).
+    func testParallelKernelsMatchTorchvision() throws {
+        defer { Parallel.setWorkers(1) }
+        for workers in [2, 3] {
+            Parallel.setWorkers(workers)
+            try checkClassifier("resnet18_w4", channels: 3, twoSteps: true)
+            try checkClassifier("resnet18_w4_c1", channels: 1, twoSteps: false)
+        }
+    }
+
+    func testParallelAudioVisualModelMatchesReference() throws {
+        defer { Parallel.setWorkers(1) }
+        Parallel.setWorkers(2)
+        try testAudioVisualModelMatchesReference()
+    }
+
     func testStandardWidthHasTorchvisionParameterCount() {
         // torchvision resnet18 without fc: 11,689,512 - (512 * 1000 + 1000) = 11,176,512.
         XCTAssertEqual(ResNet18(inChannels: 3).parameterCount, 11_176_512)
