@@ -21,6 +21,26 @@ public enum Parallel {
     /// Worker threads the kernels use (1 = serial).
     public static var workers: Int { pool?.count ?? 1 }
 
+    /// When set, every parallel region records the CPU time of each part (for
+    /// `criticalPathSeconds`). Set by the benchmark; off by default.
+    nonisolated(unsafe) public static var accounting = false
+    /// Sum over parallel regions of (slowest part's CPU time - the calling thread's CPU time in the
+    /// region, its part plus waiting).
+    nonisolated(unsafe) static var criticalPathAdjustment = 0.0
+
+    /// CPU time of the calling thread, in seconds.
+    @inline(__always) public static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// A clock that advances by the calling thread's CPU time outside parallel regions and by the
+    /// slowest part's CPU time inside them (with `accounting` on): the wall time the work would take
+    /// with every worker on a core of its own. On a shared machine, where other processes take
+    /// turns on the cores, it shows what the kernels' split achieves, unlike the wall clock.
+    public static func criticalPathSeconds() -> Double { threadCPUSeconds() + criticalPathAdjustment }
+
     /// The thread setting of a process: `threads` kernel workers, OpenBLAS single-threaded (see above).
     public static func configure(threads: Int) {
         setWorkers(threads)
@@ -80,10 +100,13 @@ final class WorkerPool: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
     private var fpMode: UInt32 = 0
+    private var accounting = false
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     private let finished: UnsafeMutablePointer<pthread_cond_t>
     private var sleepers = 0
+    /// CPU seconds of each part of the current region (with `Parallel.accounting`).
+    private let partCPU: UnsafeMutablePointer<Double>
     /// PAUSE iterations a waiting thread spins before sleeping (~50-100 us).
     private let spinLimit = 2048
 
@@ -92,6 +115,7 @@ final class WorkerPool: @unchecked Sendable {
         mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
         wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
         finished = .allocate(capacity: 1); pthread_cond_init(finished, nil)
+        partCPU = .allocate(capacity: 8 * count); partCPU.initialize(repeating: 0, count: 8 * count)
         for i in 1 ..< count {
             let t = Thread { [self] in self.loop(i) }
             t.name = "spice-worker-\(i)"
@@ -123,7 +147,13 @@ final class WorkerPool: @unchecked Sendable {
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
             if fpMode != mode { mode = fpMode; spice_set_fp_mode(mode) }
-            job?(index)
+            if accounting {
+                let t0 = Parallel.threadCPUSeconds()
+                job?(index)
+                partCPU[8 * index] = Parallel.threadCPUSeconds() - t0
+            } else {
+                job?(index)
+            }
             if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
                 pthread_mutex_lock(mutex); pthread_cond_signal(finished); pthread_mutex_unlock(mutex)
             }
@@ -135,8 +165,11 @@ final class WorkerPool: @unchecked Sendable {
             for w in 0 ..< count { body(w) }
             return
         }
+        let accounting = Parallel.accounting
+        let c0 = accounting ? Parallel.threadCPUSeconds() : 0
         withoutActuallyEscaping(body) { body in
             job = body
+            self.accounting = accounting
             fpMode = spice_get_fp_mode()
             pending.store(count - 1, ordering: .relaxed)
             generation.add(1, ordering: .releasing)
@@ -144,6 +177,7 @@ final class WorkerPool: @unchecked Sendable {
             if sleepers > 0 { pthread_cond_broadcast(wake) }
             pthread_mutex_unlock(mutex)
             body(0)
+            if accounting { partCPU[0] = Parallel.threadCPUSeconds() - c0 }
             var spins = 0
             while pending.load(ordering: .acquiring) != 0 && spins < spinLimit { spice_cpu_relax(); spins += 1 }
             if pending.load(ordering: .acquiring) != 0 {
@@ -152,6 +186,11 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             job = nil
+        }
+        if accounting {
+            var slowest = 0.0
+            for w in 0..<count { slowest = max(slowest, partCPU[8 * w]) }
+            Parallel.criticalPathAdjustment += slowest - (Parallel.threadCPUSeconds() - c0)
         }
         busy.store(false, ordering: .releasing)
     }

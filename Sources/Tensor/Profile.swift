@@ -13,7 +13,12 @@ public enum Profile {
     /// Prefix of categories that time a part of the convolution passes (not added to the rest).
     public static let insideConvolutions = "(part of convolutions) "
 
+    /// Time layers with `Parallel.criticalPathSeconds` (CPU time, slowest part of each parallel
+    /// region) instead of the wall clock.
+    nonisolated(unsafe) public static var criticalPathClock = false
+
     @inline(__always) public static func now() -> Double {
+        if criticalPathClock { return Parallel.criticalPathSeconds() }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
