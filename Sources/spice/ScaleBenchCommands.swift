@@ -83,7 +83,7 @@ enum ScaleBench {
         let threads = try a.int("threads", default: 1, min: 1)
 
         let comm = Communicator.world()
-        BLASInfo.setThreads(threads)
+        Parallel.configure(threads: threads)
         var data: HDF5Dataset?, problem = ""
         do { data = try HDF5Dataset(path: path, options: .init(frameSize: frame > 0 ? .init(frame) : nil, seed: s.seed)) }
         catch { problem = "\(error)" }
