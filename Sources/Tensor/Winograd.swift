@@ -162,6 +162,10 @@ struct WinogradPlan {
     func convolve(inChannels k: Int, outChannels m: Int, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
                   rotated: Bool, y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         let parts = self.parts
+        if splitsPositions {
+            convolveSplittingPositions(inChannels: k, outChannels: m, x: x, u: u, rotated: rotated, y: y, workspace: workspace)
+            return
+        }
         Parallel.run { w in
             guard w < parts else { return }
             let area = workspace + w * workerCount
@@ -171,19 +175,81 @@ struct WinogradPlan {
             while t0 < range.upperBound {
                 let count = min(chunk, range.upperBound - t0)
                 transformInput(x, channels: k, first: t0, count: count, into: v, scratch: scratch)
-                for p in 0..<16 {
-                    let vp = v + p * positionStride(k), mp = prod + p * positionStride(m)
-                    if rotated {
-                        let a = p >> 2, b = p & 3
-                        let src = (a == 0 ? 3 : a == 3 ? 0 : a) * 4 + (b == 0 ? 3 : b == 3 ? 0 : b)
-                        sgemm(transA: true, m: m, n: count, k: k, a: u + src * kernelStride, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
-                    } else {
-                        sgemm(m: m, n: count, k: k, a: u + p * kernelStride, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
-                    }
-                }
+                tileProducts(0..<16, inChannels: k, outChannels: m, u: u, rotated: rotated, v: v, prod: prod, count: count)
                 transformOutput(prod, channels: m, first: t0, count: count, into: y, scratch: scratch)
                 t0 += count
             }
+        }
+    }
+
+    /// The GEMMs of the given tile positions for one chunk: M_p = U_p V_p.
+    @inline(__always)
+    func tileProducts(_ positions: Range<Int>, inChannels k: Int, outChannels m: Int, u: UnsafePointer<Float>, rotated: Bool,
+                      v: UnsafePointer<Float>, prod: UnsafeMutablePointer<Float>, count: Int) {
+        for p in positions {
+            let vp = v + p * positionStride(k), mp = prod + p * positionStride(m)
+            if rotated {
+                let a = p >> 2, b = p & 3
+                let src = (a == 0 ? 3 : a == 3 ? 0 : a) * 4 + (b == 0 ? 3 : b == 3 ? 0 : b)
+                sgemm(transA: true, m: m, n: count, k: k, a: u + src * kernelStride, lda: m, b: vp, ldb: ld, c: mp, ldc: ld)
+            } else {
+                sgemm(m: m, n: count, k: k, a: u + p * kernelStride, lda: k, b: vp, ldb: ld, c: mp, ldc: ld)
+            }
+        }
+    }
+
+    /// Whether the workers split each chunk (channels for the transforms, tile positions for the
+    /// GEMMs) instead of the images: when a worker's share of the batch would give the tile GEMMs
+    /// fewer columns than a chunk (the deep layers: 7x7 or 9x6 planes, 512 channels). The chunks
+    /// are then the serial ones and every piece is computed as serially (bit-identical), at the
+    /// cost of three fork-joins per chunk, and U is read once instead of once per worker.
+    var splitsPositions: Bool { parts > 1 && tiles / parts < chunk }
+
+    func convolveSplittingPositions(inChannels k: Int, outChannels m: Int, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
+                                    rotated: Bool, y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let v = workspace, prod = workspace + 16 * positionStride(k)
+        var t0 = 0
+        while t0 < tiles {
+            let count = min(chunk, tiles - t0)
+            Parallel.forEach(k) { w, channels in
+                transformInput(x, channels: k, only: channels, first: t0, count: count, into: v,
+                               scratch: workspace + w * workerCount + tileBufferCount)
+            }
+            Parallel.forEach(16) { _, positions in
+                tileProducts(positions, inChannels: k, outChannels: m, u: u, rotated: rotated, v: v, prod: prod, count: count)
+            }
+            Parallel.forEach(m) { w, channels in
+                transformOutput(prod, channels: m, only: channels, first: t0, count: count, into: y,
+                                scratch: workspace + w * workerCount + tileBufferCount)
+            }
+            t0 += count
+        }
+    }
+
+    /// `weightGradient` with the chunks split between the workers (see `splitsPositions`): each
+    /// dU_p sums the chunks in serial order, so the result is bit-identical to 1 worker.
+    func weightGradientSplittingPositions(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
+                                          workspace: UnsafeMutablePointer<Float>) {
+        let v = workspace, dm = workspace + 16 * positionStride(inChannels), parts = self.parts
+        var t0 = 0
+        while t0 < tiles {
+            let count = min(chunk, tiles - t0)
+            Parallel.run { w in
+                guard w < parts else { return }
+                let scratch = workspace + w * workerCount + tileBufferCount
+                transformInput(x, channels: inChannels, only: Parallel.piece(inChannels, w, of: parts), first: t0, count: count,
+                               into: v, scratch: scratch)
+                transformOutputGradient(dy, channels: outChannels, only: Parallel.piece(outChannels, w, of: parts), first: t0,
+                                        count: count, into: dm, scratch: scratch)
+            }
+            Parallel.forEach(16) { _, positions in
+                for p in positions {
+                    sgemm(transB: true, m: outChannels, n: inChannels, k: count,
+                          a: dm + p * positionStride(outChannels), lda: ld, b: v + p * positionStride(inChannels), ldb: ld,
+                          beta: t0 == 0 ? 0 : 1, c: du + p * kernelStride, ldc: inChannels)
+                }
+            }
+            t0 += count
         }
     }
 
@@ -193,6 +259,7 @@ struct WinogradPlan {
     /// depends on the worker count (re-associated float sums) but not on timing.
     func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                         workspace: UnsafeMutablePointer<Float>) {
+        if splitsPositions { weightGradientSplittingPositions(x: x, dy: dy, du: du, workspace: workspace); return }
         let parts = self.parts, workers = Parallel.workers
         let partials = workspace + workers * workerCount
         Parallel.run { w in

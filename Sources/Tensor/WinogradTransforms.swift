@@ -102,11 +102,13 @@ extension WinogradPlan {
     }
 
     /// V[p][c][t - t0] = (B^T d B)_p for the 4x4 tile d of channel c around tile t, t in [t0, t0 + count).
-    func transformInput(_ x: UnsafePointer<Float>, channels: Int, first t0: Int, count: Int,
+    /// With `channelRange`, only those channels (each writes only its own rows of V; the output
+    /// transforms likewise write only their channels' planes), so workers may split the channels.
+    func transformInput(_ x: UnsafePointer<Float>, channels: Int, only channelRange: Range<Int>? = nil, first t0: Int, count: Int,
                         into v: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         var rows = splitRows(scratch, tensor: x, channels: channels)
         let ps = positionStride(channels), plane = height * width, half = rowLength / 2, rl = rowLength
-        for c in 0..<channels {
+        for c in channelRange ?? 0..<channels {
             forEachSegment(first: t0, count: count) { n, ty, txBegin, txEnd, col in
                 let pi = n * channels + c
                 let r0 = rows.rows(x + pi * plane, plane: pi, first: 2 * ty - 1, last: 2 * ty + 2)
@@ -153,11 +155,11 @@ extension WinogradPlan {
     /// row 2ty+1's overhang into row 2ty+2 by the next tile row. That needs the segment to start at
     /// column 0, a next tile row in the plane and an overhang shorter than a row; otherwise the last
     /// vector goes through a staging buffer.
-    func transformOutput(_ prod: UnsafePointer<Float>, channels: Int, first t0: Int, count: Int,
+    func transformOutput(_ prod: UnsafePointer<Float>, channels: Int, only channelRange: Range<Int>? = nil, first t0: Int, count: Int,
                          into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let stage = layout(scratch).stage
         let ps = positionStride(channels), plane = height * width, L = winogradLanes
-        for c in 0..<channels {
+        for c in channelRange ?? 0..<channels {
             forEachSegment(first: t0, count: count) { n, ty, txBegin, txEnd, col in
                 let row0 = y + (n * channels + c) * plane + 2 * ty * width
                 let hasRow1 = 2 * ty + 1 < height
@@ -200,11 +202,11 @@ extension WinogradPlan {
 
     /// dM[p][c][t - t0] = (A dY A^T)_p for the 2x2 output-gradient tile dY of channel c at tile t
     /// (zero outside the plane).
-    func transformOutputGradient(_ dy: UnsafePointer<Float>, channels: Int, first t0: Int, count: Int,
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, channels: Int, only channelRange: Range<Int>? = nil, first t0: Int, count: Int,
                                  into dm: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         var rows = splitRows(scratch, tensor: dy, channels: channels)
         let ps = positionStride(channels), plane = height * width, half = rowLength / 2
-        for c in 0..<channels {
+        for c in channelRange ?? 0..<channels {
             forEachSegment(first: t0, count: count) { n, ty, txBegin, txEnd, col in
                 let pi = n * channels + c
                 let r0 = rows.rows(dy + pi * plane, plane: pi, first: 2 * ty, last: 2 * ty + 1), r1 = r0 + rowLength

@@ -10,10 +10,11 @@ import TestSupport
 /// Within a bound, relative error max|a - b| / max|b| < 1e-6 asserted:
 /// - the weight gradients, whose sum over the batch is split into one partial per worker and
 ///   re-associated (a few ulps of the largest partial sum);
-/// - the Winograd forward and data gradient: each worker chunks its own images, so the tile GEMMs
-///   see other widths than serially, and OpenBLAS's kernels round some columns differently by
-///   width (same products, same order of the Cin sum in our code). Measured up to 3.5e-7; a few
-///   percent of the entries differ in the last bit or two.
+/// - the Winograd forward and data gradient where each worker chunks its own images: the tile
+///   GEMMs see other widths than serially, and OpenBLAS's kernels round some columns differently
+///   by width (same products, same order of the Cin sum in our code). Measured up to 3.5e-7; a few
+///   percent of the entries differ in the last bit or two. (Layers whose planes are too small for
+///   that split the chunks instead and are bit-identical, see testWinogradChunkSplitIsExact.)
 /// Every result is deterministic for a given worker count (no dependence on timing): checked by
 /// running each parallel case twice.
 final class ParallelTests: XCTestCase {
@@ -111,6 +112,23 @@ final class ParallelTests: XCTestCase {
                     assertIdentical(again.dx, par.dx, "repeat dx " + label)
                     assertIdentical(again.dw, par.dw, "repeat dw " + label)
                 }
+            }
+        }
+    }
+
+    /// Small planes, where a worker's images would give fewer tiles than a chunk: the workers split
+    /// each chunk (channels, tile positions) instead, and all three passes are bit-identical.
+    func testWinogradChunkSplitIsExact() {
+        var rng = SeededRandom(seed: 73)
+        for (c, m, h, w) in [(64, 64, 7, 7), (48, 80, 9, 6), (512, 512, 3, 3)] {
+            let g = ConvGeometry(batch: 2, inChannels: c, height: h, width: w, outChannels: m, kernel: 3, stride: 1, padding: 1)
+            let x = randomTensor(g.inputShape, &rng), wt = randomTensor(g.weightShape, &rng), dy = randomTensor(g.outputShape, &rng)
+            let serial = convolve(g, .winograd, workers: 1, x: x, w: wt, dy: dy)
+            for workers in [2, 3] {
+                let par = convolve(g, .winograd, workers: workers, x: x, w: wt, dy: dy)
+                assertIdentical(par.y, serial.y, "y workers=\(workers) \(g)")
+                assertIdentical(par.dx, serial.dx, "dx workers=\(workers) \(g)")
+                assertIdentical(par.dw, serial.dw, "dw workers=\(workers) \(g)")
             }
         }
     }
