@@ -58,7 +58,7 @@ enum AnalyzeCommand {
             }
         }
         let batch = try a.int("eval-batch", default: 64, min: 1), frame = try a.int("frame-size", default: 0, min: 0)
-        BLASInfo.setThreads(try a.int("threads", default: ProcessInfo.processInfo.activeProcessorCount, min: 1))
+        Parallel.configure(threads: try a.int("threads", default: ProcessInfo.processInfo.activeProcessorCount, min: 1))
         let requirePlanted = a.has("planted")
         // Check every input before the slow part.
         if let runDir {
