@@ -36,6 +36,8 @@ public struct BenchResult: Sendable {
     /// Median step / forward time on the CPU critical-path clock (`Parallel.criticalPathSeconds`):
     /// what they take with every worker on a core of its own, whatever else the machine runs.
     public let trainCriticalPath: Double, forwardCriticalPath: Double
+    /// Gradient allreduce settings ("none": no exchange) and the gradient size (float32 bytes over all parameters).
+    public let precision: String, overlap: Bool, gradientBytes: Int
 
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted(); let n = s.count
@@ -58,10 +60,11 @@ public struct BenchResult: Sendable {
                + "\"fwd_gflops_per_s\":%.2f,\"forward_s\":%.5f,\"backward_s\":%.5f,\"exposed_comm_s\":%.5f,\"optimizer_s\":%.5f,"
                + "\"data_wait_s\":0,\"max_rss_mb\":%.1f,\"blas_core\":\"%@\",\"sgemm_ceiling_gflops\":%.2f,"
                + "\"train_mfu\":%.4f,\"fwd_mfu\":%.4f,\"train_cpu_s_per_step\":%.4f,\"train_critical_path_s\":%.5f,"
-               + "\"fwd_critical_path_s\":%.5f,\"train_step_s\":[%@]}",
+               + "\"fwd_critical_path_s\":%.5f,\"grad_precision\":\"%@\",\"overlap\":%@,\"gradient_mb\":%.2f,\"train_step_s\":[%@]}",
                config, ranks, threads, batch, trainMedian, trainSamplesPerSecond, totalTrainSamplesPerSecond, trainGFLOPs,
                forwardMedian, forwardSamplesPerSecond, forwardGFLOPs, phases.forward, phases.backward, phases.exposedComm,
                phases.optimizer, Double(peakRSS) / 1_048_576, BLASInfo.coreName, sgemmCeiling, trainMFU, forwardMFU, trainCPUSeconds, trainCriticalPath, forwardCriticalPath,
+               precision, overlap ? "true" : "false", Double(gradientBytes) / 1e6,
                trainSeconds.map { String(format: "%.5f", $0) }.joined(separator: ","))
     }
 }
@@ -96,14 +99,18 @@ public enum Benchmark {
 
     public static func run(_ c: BenchConfig, comm: Communicator, classes: Int = 10, warmup: Int = 2, steps: Int = 5,
                            forwardWarmup: Int = 1, forwardSteps: Int = 5, seed: UInt64 = 0, bucketBytes: Int = 25 << 20,
-                           perLayer: Bool = false) -> BenchResult {
+                           perLayer: Bool = false, precision: GradientReducer.Precision = .float32, overlap: Bool = true,
+                           exchange: Bool = true) -> BenchResult {
         let ceiling = sgemmCeiling()
         let model = MultimodalModel(modalities: [Modality(name: "audio", channels: 1),
                                                  Modality(name: "visual", channels: 3, frames: c.frames)], classes: classes)
         model.initialize(seed: seed)
         let params = model.namedState().parameters.map(\.parameter)
         let sgd = SGD(parameters: params, learningRate: 0.01)
-        let reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: bucketBytes) : nil
+        // exchange false: no gradient allreduce (each rank steps on its own gradients), the
+        // compute-only baseline of comm.size concurrent ranks.
+        let reducer = comm.size > 1 && exchange ? GradientReducer(parameters: params, communicator: comm, bucketBytes: bucketBytes,
+                                                                  precision: precision, overlap: overlap) : nil
         ReplicaSync.broadcastFromRoot(model, comm)
         var rng = SeededRandom(seed: seed, stream: 0xBE7C, UInt64(comm.rank))
         let audio = Tensor(shape: [c.batch, 1, c.audio.0, c.audio.1])
@@ -162,7 +169,8 @@ public enum Benchmark {
                            trainFLOPs: 3 * flops, forwardFLOPs: flops, batch: c.batch, peakRSS: peakRSSBytes(),
                            totalTrainSamplesPerSecond: total, sgemmCeiling: ceiling, layerReport: report,
                            trainCPUSeconds: cpuPerStep, trainCriticalPath: BenchResult.median(trainCP),
-                           forwardCriticalPath: BenchResult.median(fwdCP))
+                           forwardCriticalPath: BenchResult.median(fwdCP), precision: reducer == nil ? "none" : precision.rawValue,
+                           overlap: overlap, gradientBytes: params.reduce(0) { $0 + 4 * $1.value.count })
     }
 
     /// Markdown table of the timed training steps: every convolution's forward, data-gradient and

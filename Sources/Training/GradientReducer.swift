@@ -18,6 +18,9 @@ public final class GradientReducer {
     public let communicator: Communicator
     public let bucketBytes: Int
     public let precision: Precision
+    /// false: no bucket starts during backward; `finish()` starts them all and waits (the
+    /// communication is fully exposed). For measuring what the overlap hides.
+    public let overlap: Bool
     let parameters: [Parameter]
 
     final class Bucket {
@@ -41,9 +44,10 @@ public final class GradientReducer {
     /// Seconds spent waiting in `finish()` during the last step: communication not hidden by backward.
     public private(set) var lastExposedSeconds = 0.0
 
-    public init(parameters: [Parameter], communicator: Communicator, bucketBytes: Int = 25 << 20, precision: Precision = .float32) {
+    public init(parameters: [Parameter], communicator: Communicator, bucketBytes: Int = 25 << 20, precision: Precision = .float32,
+                overlap: Bool = true) {
         self.parameters = parameters; self.communicator = communicator; self.bucketBytes = max(4, bucketBytes)
-        self.precision = precision
+        self.precision = precision; self.overlap = overlap
         for p in parameters {
             p.onGradientReady = { [unowned self, unowned p] in self.gradientReady(p) }
         }
@@ -59,6 +63,7 @@ public final class GradientReducer {
     func gradientReady(_ p: Parameter) {
         transform?(p)
         if recording { recordedOrder.append(p); return }
+        guard overlap else { return }
         guard let b = bucketOf[ObjectIdentifier(p)] else { return }
         let bucket = buckets[b]
         bucket.ready += 1
@@ -74,6 +79,10 @@ public final class GradientReducer {
     public func finish() {
         if recording { buildBuckets() }
         let t0 = monotonicSeconds()
+        if !overlap {
+            // Everything after backward: start every bucket, then wait for them in order.
+            for (i, bucket) in buckets.enumerated() where bucket.pending == nil { start(bucket, i) }
+        }
         for bucket in buckets {
             // Not started during backward: the first step, or a parameter without gradient this step.
             if bucket.pending == nil { start(bucket, -1) }
