@@ -38,7 +38,12 @@ final class CLITests: XCTestCase {
     func testUsageErrorsExitWithTwoAndNameTheProblem() throws {
         let cases: [([String], String)] = [(["frobnicate"], "unknown command"), (["train", "--bacth", "4"], "--bacth"),
                                            (["train", "--batch", "0"], "--batch"), (["train", "--samples", "8", "--batch", "16"], "larger than"),
-                                           (["bench", "--config", "z"], "unknown bench config"), (["train", "--lr"], "needs a value")]
+                                           (["bench", "--config", "z"], "unknown bench config"), (["train", "--lr"], "needs a value"),
+                                           (["bench", "--ranks", "1,2", "--overlap", "maybe"], "--overlap expects on and/or off"),
+                                           (["bench", "--ranks", "1,2", "--grad-precision", "fp8"], "--grad-precision expects"),
+                                           (["bench", "--ranks", "1,2", "--hostfile", "/nonexistent/hosts"], "--hostfile: cannot read"),
+                                           (["bench", "--hostfile", "/nonexistent/hosts"], "applies to the scaling benchmark"),
+                                           (["bench", "--ranks", "2", "--ranks-per-node", "2"], "--ranks-per-node needs --hostfile")]
         for (args, message) in cases {
             let r = try run(args)
             XCTAssertEqual(r.status, 2, "\(args)")
