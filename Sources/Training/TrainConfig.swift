@@ -34,6 +34,8 @@ public struct TrainConfig: Sendable {
     public var remainder = EpochPlan.Remainder.dropLast
     public var bucketBytes = 25 << 20
     public var gradientPrecision = GradientReducer.Precision.float32
+    /// Gradient buckets reduced behind the backward pass (true) or all after it (diagnostics).
+    public var overlapGradients = true
     /// BatchNorm layers in evaluation mode while training (running statistics, no batch statistics).
     public var freezeBatchNorm = false
     public var seed: UInt64 = 0

@@ -25,7 +25,7 @@ public final class Trainer {
         optimizer = SGD(parameters: params, learningRate: Float(config.learningRate),
                         momentum: config.momentum, weightDecay: config.weightDecay)
         reducer = comm.size > 1 ? GradientReducer(parameters: params, communicator: comm, bucketBytes: config.bucketBytes,
-                                                     precision: config.gradientPrecision) : nil
+                                                     precision: config.gradientPrecision, overlap: config.overlapGradients) : nil
         inputs = model.modalities.map { _ in Tensor(shape: [0]) }
         ReplicaSync.broadcastFromRoot(model, comm)
     }

@@ -53,6 +53,8 @@ enum TrainCommand {
       --threads N       compute threads per rank (default: cores / ranks on this node)
       --bucket-mb X     gradient allreduce bucket size in MB (default 25)
       --grad-precision P  gradient allreduce in float32 (default) or bfloat16 (half the bytes)
+      --overlap on|off  reduce gradient buckets behind the backward pass (on, default) or all
+                        after it (off: slower; to measure what the overlap hides)
       --run-dir DIR     write checkpoints to DIR/checkpoints (rank 0; atomic, checksummed)
       --checkpoint-every N   checkpoint every N epochs and after the last (default 1)
       --keep-checkpoints N   keep the newest N checkpoints (default 2)
@@ -68,7 +70,7 @@ enum TrainCommand {
     """
 
     static let options: Set<String> = ["samples", "classes", "size", "width", "epochs", "batch", "lr", "seed", "threads",
-                                       "remainder", "bucket-mb", "dump-parameters", "grad-precision", "run-dir",
+                                       "remainder", "bucket-mb", "dump-parameters", "grad-precision", "overlap", "run-dir",
                                        "checkpoint-every", "keep-checkpoints",
                                        "curriculum", "warmup", "refresh", "synergy", "redraw", "ogm-alpha", "dump-plan", "eval-batch",
                                        "train", "test", "frame-size", "dump-scores", "fusion", "fusion-hidden", "scores", "non-finite",
@@ -102,6 +104,11 @@ enum TrainCommand {
             throw UsageError("--grad-precision must be float32 or bfloat16")
         }
         config.gradientPrecision = precision
+        switch a.string("overlap", default: "on") {
+        case "on": config.overlapGradients = true
+        case "off": config.overlapGradients = false
+        case let v: throw UsageError("--overlap must be on or off, got '\(v)'")
+        }
         guard let nf = NonFinitePolicy(rawValue: a.string("non-finite", default: "stop")) else {
             throw UsageError("--non-finite must be stop or skip")
         }

@@ -43,7 +43,8 @@ final class CLITests: XCTestCase {
                                            (["bench", "--ranks", "1,2", "--grad-precision", "fp8"], "--grad-precision expects"),
                                            (["bench", "--ranks", "1,2", "--hostfile", "/nonexistent/hosts"], "--hostfile: cannot read"),
                                            (["bench", "--hostfile", "/nonexistent/hosts"], "applies to the scaling benchmark"),
-                                           (["bench", "--ranks", "2", "--ranks-per-node", "2"], "--ranks-per-node needs --hostfile")]
+                                           (["bench", "--ranks", "2", "--ranks-per-node", "2"], "--ranks-per-node needs --hostfile"),
+                                           (["bench", "--compute-baseline"], "applies to the scaling benchmark")]
         for (args, message) in cases {
             let r = try run(args)
             XCTAssertEqual(r.status, 2, "\(args)")

@@ -133,3 +133,25 @@ extension DataParallelTests {
         XCTAssertLessThan(r.seconds, 30)
     }
 }
+
+extension DataParallelTests {
+    /// `--overlap off` (every bucket reduced after backward, for measuring what the overlap hides)
+    /// computes exactly what the overlapped reduction computes.
+    func testGradientOverlapOffGivesIdenticalParameters() throws {
+        let dir = FileManager.default.temporaryDirectory
+        let on = dir.appendingPathComponent("spice-overlap-on-\(UUID().uuidString).bin")
+        let off = dir.appendingPathComponent("spice-overlap-off-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: on); try? FileManager.default.removeItem(at: off) }
+        // Small buckets, so that several are in flight during backward when overlapping.
+        let common = tiny + ["--samples", "64", "--batch", "4", "--bucket-mb", "0.02"]
+        assertClean(try MPIRunner.run(np: 2, common + ["--dump-parameters", on.path]), "overlap on")
+        assertClean(try MPIRunner.run(np: 2, common + ["--overlap", "off", "--dump-parameters", off.path]), "overlap off")
+        let a = try Data(contentsOf: on), b = try Data(contentsOf: off)
+        XCTAssertGreaterThan(a.count, 4000)
+        XCTAssertEqual(a, b, "parameters differ between overlapped and after-backward gradient reduction")
+        let bad = try MPIRunner.run(np: 2, common + ["--overlap", "later"], timeout: 60)
+        XCTAssertFalse(bad.timedOut)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("--overlap must be on or off"), bad.err)
+    }
+}
