@@ -347,7 +347,9 @@ public final class Trainer {
     }
 
     /// Rank 0 draws a progress bar while the epoch runs, only when its output is a terminal.
-    lazy var showProgress: Bool = comm.isRoot && isatty(1) == 1
+    /// mpirun hands ranks a pseudo-terminal even when its own output goes to a file, so the
+    /// launchers pass SPICE_PROGRESS=0 when theirs is not a terminal.
+    lazy var showProgress: Bool = comm.isRoot && isatty(1) == 1 && ProcessInfo.processInfo.environment["SPICE_PROGRESS"] != "0"
 
     func progress(epoch: Int, step: Int, of steps: Int, since t0: Double) {
         let elapsed = monotonicSeconds() - t0, width = 30
