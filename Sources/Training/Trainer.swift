@@ -456,7 +456,7 @@ public final class Trainer {
             let metrics = try evaluate(test, batchSize: config.evaluationBatchSize, epoch: epoch)
             let samples = Double(plan.steps * config.batchSize * comm.size)
             let n = Double(comm.size)
-            let epochReport = EpochReport(epoch: epoch, phase: "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
+            let epochReport = EpochReport(epoch: epoch, phase: config.curriculum.method == .conventional ? "shuffled" : "\(config.curriculum.schedule.phase(epoch))", steps: plan.steps, learningRate: lr,
                                loss: sums[0] / Double(max(1, plan.steps * comm.size)), trainAccuracy: sums[1] / max(1, samples),
                                test: metrics, seconds: sums[2] / n, samplesPerSecond: samples / (sums[2] / n),
                                exposedCommSeconds: sums[3] / n, dataWaitSeconds: sums[4] / n, gradientUpdates: gradientUpdates,
