@@ -24,21 +24,13 @@ public final class ConcatFusion: FusionHead {
 
     public func forward(features: [Tensor]) -> Tensor {
         batch = fusionBatch(features, modalities: modalityCount, width: featureDim, kind)
-        let d = featureDim, M = modalityCount
-        concat.resize([batch, d * M])
-        for b in 0..<batch {
-            for m in 0..<M { (concat.data + b * d * M + m * d).update(from: features[m].data + b * d, count: d) }
-        }
+        ConcatFeatures.pack(features, batch: batch, width: featureDim, into: concat)
         return linear.forward(concat)
     }
 
     public func backward(dLogits: Tensor) -> [Tensor] {
-        let d = featureDim, M = modalityCount
         let dConcat = linear.backward(dLogits)!
-        for m in 0..<M {
-            grads[m].resize([batch, d])
-            for b in 0..<batch { (grads[m].data + b * d).update(from: dConcat.data + b * d * M + m * d, count: d) }
-        }
+        ConcatFeatures.split(dConcat, batch: batch, width: featureDim, into: grads)
         return grads
     }
 }

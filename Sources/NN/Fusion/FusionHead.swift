@@ -86,6 +86,26 @@ func fusionBatch(_ features: [Tensor], modalities: Int, width: Int, _ kind: Fusi
     return batch
 }
 
+/// Concatenation of the modalities' features per sample ([batch, M * width], modality-major
+/// within a row) for the concat and MLP heads, and the split of its gradient back.
+enum ConcatFeatures {
+    static func pack(_ features: [Tensor], batch: Int, width d: Int, into concat: Tensor) {
+        let M = features.count
+        concat.resize([batch, d * M])
+        for b in 0..<batch {
+            for m in 0..<M { (concat.data + b * d * M + m * d).update(from: features[m].data + b * d, count: d) }
+        }
+    }
+
+    static func split(_ dConcat: Tensor, batch: Int, width d: Int, into grads: [Tensor]) {
+        let M = grads.count
+        for m in 0..<M {
+            grads[m].resize([batch, d])
+            for b in 0..<batch { (grads[m].data + b * d).update(from: dConcat.data + b * d * M + m * d, count: d) }
+        }
+    }
+}
+
 /// The two inputs of a two-input head (FiLM, gated): x = modality 0, y = mean of modalities
 /// 1..<M (modality 1 itself when M = 2), and the way back to per-modality gradients.
 final class PairInputs {

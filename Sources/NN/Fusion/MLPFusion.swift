@@ -29,11 +29,7 @@ public final class MLPFusion: FusionHead {
 
     public func forward(features: [Tensor]) -> Tensor {
         batch = fusionBatch(features, modalities: modalityCount, width: featureDim, kind)
-        let d = featureDim, M = modalityCount
-        concat.resize([batch, d * M])
-        for b in 0..<batch {
-            for m in 0..<M { (concat.data + b * d * M + m * d).update(from: features[m].data + b * d, count: d) }
-        }
+        ConcatFeatures.pack(features, batch: batch, width: featureDim, into: concat)
         let z = fcHidden.forward(concat)
         activation.resize(z.shape)
         Elementwise.relu(z.data, activation.data, z.count)
@@ -41,15 +37,11 @@ public final class MLPFusion: FusionHead {
     }
 
     public func backward(dLogits: Tensor) -> [Tensor] {
-        let d = featureDim, M = modalityCount
         let da = fcOut.backward(dLogits)!
         dHidden.resize(activation.shape)
         Elementwise.reluBackward(y: activation.data, dy: da.data, dx: dHidden.data, activation.count)
         let dConcat = fcHidden.backward(dHidden)!
-        for m in 0..<M {
-            grads[m].resize([batch, d])
-            for b in 0..<batch { (grads[m].data + b * d).update(from: dConcat.data + b * d * M + m * d, count: d) }
-        }
+        ConcatFeatures.split(dConcat, batch: batch, width: featureDim, into: grads)
         return grads
     }
 }
